@@ -1,0 +1,1 @@
+"""Prompt templates (jinja2). Installed as the package ``summarizer.prompts``."""

@@ -1,0 +1,137 @@
+"""extract: send one article to the LLM and get back headline, summary and facts citing sentence ids.
+
+The model sees numbered sentences and cites ids, never quotes: ids are checked exactly, cost few
+output tokens and give exact spans. Our checks run inside a plain pydantic validator, so instructor
+re-asks with precise feedback ("you wrote 370; sentence 4 says 307"). When the re-asks run out, the
+best structurally valid attempt goes on to the verify stage, which keeps what passes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ConfigDict, ValidationError, ValidationInfo, model_validator
+
+from summarizer.llm import LLM
+from summarizer.models import Document, LLMExtraction, Rejection, Usage
+from summarizer.templates import Prompts
+
+MAX_PROMPT_SENTENCES = 120
+MAX_PROMPT_CHARS = 12_000
+RAW_AUDIT_CHARS = 2_000
+
+
+class CheckedExtraction(LLMExtraction):
+    """The schema the model fills, plus our checks when a Document is in the validation context."""
+
+    model_config = ConfigDict(title="LLMExtraction")
+
+    @model_validator(mode="after")
+    def _verified(self, info: ValidationInfo) -> CheckedExtraction:
+        ctx = info.context or {}
+        doc = ctx.get("document")
+        if isinstance(doc, Document):
+            from summarizer.verify import feedback
+
+            issues = feedback(self, doc)
+            if issues:
+                raise ValueError(
+                    "Some of your output is not supported by the article. Fix exactly these and keep the rest:\n- "
+                    + "\n- ".join(issues[:12])
+                )
+        return self
+
+
+def schema() -> dict[str, Any]:
+    return CheckedExtraction.model_json_schema()
+
+
+def prompt_sentences(doc: Document) -> tuple[list[dict[str, Any]], bool]:
+    """The sentences that fit the prompt budget; long articles are cut and the rest stays extractive."""
+    shown: list[dict[str, Any]] = []
+    used = 0
+    for s in doc.sentences[:MAX_PROMPT_SENTENCES]:
+        used += len(s.text) + 8
+        if used > MAX_PROMPT_CHARS and shown:
+            break
+        shown.append({"id": s.id, "text": s.text})
+    return shown, len(shown) < len(doc.sentences)
+
+
+def build_prompt(doc: Document, prompts: Prompts, max_facts: int = 8) -> tuple[str, str]:
+    sentences, truncated = prompt_sentences(doc)
+    a = doc.article
+    system = prompts.render("extract.system.j2", max_facts=max_facts)
+    user = prompts.render(
+        "extract.user.j2",
+        title=a.title,
+        date=a.date.isoformat() if a.date else "",
+        sentences=sentences,
+        truncated=truncated,
+    )
+    return system, user
+
+
+@dataclass
+class Extracted:
+    extraction: LLMExtraction | None
+    attempt: int
+    rejected: list[Rejection] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    events: list[str] = field(default_factory=list)
+    transport_failed: bool = False
+
+
+def _score(candidate: LLMExtraction, doc: Document) -> int:
+    from summarizer.verify import check_fact
+
+    return sum(check_fact(f.text, f.sentence_ids, doc).ok for f in candidate.facts)
+
+
+def _parse(raw: str) -> LLMExtraction | None:
+    # Models sometimes wrap JSON in prose or fences; the object between the outer braces is what counts.
+    start, end = raw.find("{"), raw.rfind("}")
+    if start < 0 or end <= start:
+        return None
+    try:
+        return LLMExtraction.model_validate_json(raw[start : end + 1])
+    except (ValidationError, json.JSONDecodeError, ValueError):
+        return None
+
+
+async def extract(doc: Document, llm: LLM, prompts: Prompts, *, max_reasks: int = 2) -> Extracted:
+    system, user = build_prompt(doc, prompts)
+    ctx: dict[str, Any] = {"document": doc}
+    out = await llm.structured(
+        label=doc.article.id,
+        system=system,
+        user=user,
+        response_model=CheckedExtraction,
+        context=ctx,
+        max_reasks=max_reasks,
+    )
+    result = Extracted(extraction=None, attempt=out.attempts, usage=out.usage, events=list(out.events),
+                       transport_failed=out.transport_failed)
+    if isinstance(out.value, LLMExtraction):
+        result.extraction = LLMExtraction.model_validate(out.value.model_dump())
+    else:
+        # Candidates: every attempt whose raw output is structurally valid; verify judges its parts.
+        candidates = [(n, p) for n, raw, _ in out.failures if (p := _parse(raw)) is not None]
+        if candidates:
+            best_n, best = max(candidates, key=lambda c: (_score(c[1], doc), c[0]))
+            result.extraction, result.attempt = best, best_n
+        if out.error:
+            result.events.append(out.error)
+    for n, raw, error in out.failures:
+        if n == result.attempt and result.extraction is not None:
+            continue  # its parts are judged one by one in verify
+        result.rejected.append(
+            Rejection(article=doc.article.id, field="response", content=raw[:RAW_AUDIT_CHARS] or "(empty)",
+                      reasons=[error], attempt=n)
+        )
+    if out.transport_failed and out.error:
+        result.rejected.append(Rejection(article=doc.article.id, field="response", content="(no response)",
+                                         reasons=[out.error], attempt=out.attempts))
+    return result

@@ -1,0 +1,179 @@
+"""merge: verified per-article results -> stories with reconciled facts, conflicts and a narrative.
+
+Stories come from ``cluster``, facts and conflicts from ``reconcile``. The narrative is written by the
+LLM from the reconciled facts only and verified like everything else (markers resolve, numbers are
+supported by the facts a sentence cites, words are grounded); if it fails, a deterministic
+composition from the facts stands in. The digest follows the same rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import ConfigDict, ValidationInfo, model_validator
+
+from summarizer.llm import LLM
+from summarizer.models import (
+    Article,
+    ArticleResult,
+    BriefFact,
+    Conflict,
+    Document,
+    LLMNarrative,
+    Rejection,
+    Story,
+    Usage,
+)
+from summarizer.templates import Prompts
+
+MARKER = re.compile(r"\[(\d+)\]")
+NARRATIVE_FACTS = 12
+
+
+def check_narrative(text: str, facts: Sequence[BriefFact]) -> list[str]:
+    """Problems with a narrative whose [n] markers index ``facts`` (1-based). Empty list: it passes."""
+    from summarizer.segment import split_sentences
+    from summarizer.verify import grounding_problems, number_problems
+
+    problems: list[str] = []
+    if not text.strip():
+        return ["narrative is empty"]
+    for s, e in split_sentences(text):
+        sentence = text[s:e]
+        marks = [int(m) for m in MARKER.findall(sentence)]
+        bad = [m for m in marks if not 1 <= m <= len(facts)]
+        if bad:
+            problems.append(f"marker [{bad[0]}] does not exist; facts are [1] to [{len(facts)}]")
+            continue
+        if not marks:
+            problems.append(f"sentence cites no fact: {sentence[:80]!r}")
+            continue
+        cited = [facts[m - 1] for m in dict.fromkeys(marks)]
+        plain = MARKER.sub("", sentence)
+        evidence = [(f"fact [{m}]", facts[m - 1].text) for m in dict.fromkeys(marks)]
+        nums, _ = number_problems(plain, evidence)
+        problems += nums
+        problems += grounding_problems(plain, " ".join(f.text for f in cited))
+    return problems
+
+
+class CheckedNarrative(LLMNarrative):
+    model_config = ConfigDict(title="LLMNarrative")
+
+    @model_validator(mode="after")
+    def _verified(self, info: ValidationInfo) -> CheckedNarrative:
+        facts = (info.context or {}).get("facts")
+        if facts is not None:
+            problems = check_narrative(self.narrative, facts)
+            if problems:
+                raise ValueError("Fix exactly these problems in the narrative:\n- " + "\n- ".join(problems[:10]))
+        return self
+
+
+def conflict_line(c: Conflict, fact_index: Mapping[str, int]) -> str:
+    """'injured: 10 [1] (25 May) vs at least 15 [2] (24 May)' with markers indexing the story's facts."""
+    parts = []
+    for v in c.values:
+        mark = f" [{fact_index[v.fact]}]" if v.fact in fact_index else ""
+        when = f" ({v.date.day} {v.date:%b})" if v.date else ""
+        parts.append(f"{v.value}{mark}{when}")
+    return f"{c.label}: " + " vs ".join(parts)
+
+
+def compose_narrative(facts: Sequence[BriefFact], conflicts: Sequence[Conflict]) -> str:
+    """Deterministic stand-in: the best-corroborated facts, verbatim, each with its marker."""
+    index = {f.id: i for i, f in enumerate(facts, start=1)}
+    ranked = sorted(index.items(), key=lambda kv: (-facts[kv[1] - 1].corroboration, kv[1]))[:3]
+    sentences = []
+    for _, i in sorted(ranked, key=lambda kv: kv[1]):
+        text = facts[i - 1].text.strip()
+        text = text if text.endswith((".", "!", "?", "”", '"')) else text + "."
+        sentences.append(f"{text} [{i}]")
+    for c in conflicts:
+        sentences.append(f"Sources differ on {conflict_line(c, index)}.")
+    return " ".join(sentences)
+
+
+def story_title(results: Sequence[ArticleResult]) -> str:
+    # A verified headline from the latest report, else that report's own title.
+    latest = sorted(results, key=lambda r: (r.article.date or dt.date.min), reverse=True)
+    for r in latest:
+        if r.headline:
+            return r.headline
+    return latest[0].article.title
+
+
+def build_stories(results: Sequence[ArticleResult], docs: Mapping[str, Document]) -> list[Story]:
+    """Cluster, reconcile and order; narratives are composed here and may be replaced by the LLM's."""
+    from summarizer.cluster import cluster_articles, story_weight
+    from summarizer.reconcile import reconcile
+
+    by_id = {r.article.id: r for r in results}
+    articles: dict[str, Article] = {aid: d.article for aid, d in docs.items()}
+    body = {aid: d.article.text[d.article.body_start :] for aid, d in docs.items()}
+    groups = cluster_articles([(r.article.id, body[r.article.id]) for r in results])
+    stories: list[Story] = []
+    for group in groups:
+        members = [by_id[a] for a in group]
+        facts, conflicts = reconcile(members, articles)
+        latest = max((r.article.date for r in members if r.article.date), default=None)
+        sources = len({r.article.id for r in members})
+        stories.append(
+            Story(
+                id="",
+                title=story_title(members),
+                summary=compose_narrative(facts, conflicts),
+                summary_origin="composed",
+                articles=[r.article.id for r in members],
+                facts=facts,
+                conflicts=conflicts,
+                weight=story_weight(sources, latest),
+            )
+        )
+    stories.sort(key=lambda s: -s.weight)
+    for i, s in enumerate(stories, start=1):
+        s.id = f"s{i}"
+    return stories
+
+
+async def write_narrative(story: Story, llm: LLM, prompts: Prompts, *, max_reasks: int = 1) -> tuple[
+    list[Rejection], Usage
+]:
+    """Replace the composed narrative with a verified LLM one, if the model manages it."""
+    facts = story.facts[:NARRATIVE_FACTS]
+    if not facts:
+        return [], Usage()
+    index = {f.id: i for i, f in enumerate(facts, start=1)}
+    conflicts = [conflict_line(c, index) for c in story.conflicts]
+    system = prompts.render("narrative.system.j2", conflicts=conflicts)
+    user = prompts.render("narrative.user.j2", title=story.title, facts=facts, conflicts=conflicts)
+    context: dict[str, Any] = {"facts": facts}
+    out = await llm.structured(label=story.id, system=system, user=user, response_model=CheckedNarrative,
+                               context=context, max_reasks=max_reasks, max_tokens=400)
+    rejected = [
+        Rejection(stage="merge", field="narrative", content=raw[:2000] or "(empty)", reasons=[err], attempt=n,
+                  article=None)
+        for n, raw, err in out.failures
+    ]
+    if isinstance(out.value, LLMNarrative):
+        story.summary = out.value.narrative.strip()
+        story.summary_origin = "llm"
+    elif out.error and not out.failures:
+        rejected.append(Rejection(stage="merge", field="narrative", content="(no response)", reasons=[out.error]))
+    return rejected, out.usage
+
+
+def digest(stories: Sequence[Story]) -> str:
+    """'Today in N stories: …' built from story titles and source counts only."""
+    if not stories:
+        return "No stories today."
+    parts = []
+    for s in stories[:8]:
+        n = len(s.articles)
+        differ = f"; sources differ on {len(s.conflicts)} figure(s)" if s.conflicts else ""
+        parts.append(f"{s.title} ({n} source{'s' if n != 1 else ''}{differ})")
+    head = f"Today in {len(stories)} stor{'ies' if len(stories) != 1 else 'y'}: "
+    return head + "; ".join(parts) + "."

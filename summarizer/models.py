@@ -1,0 +1,226 @@
+"""Pydantic contracts between the pipeline stages.
+
+Data flows one way: load -> segment -> extract -> verify -> cluster -> merge -> render.
+Every stage takes and returns these models, so each can be tested (and replaced) on its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+# ---------------------------------------------------------------- load / segment
+
+
+class Article(BaseModel):
+    """One input article, with its text exactly as read (offsets index into ``text``)."""
+
+    id: str = Field(description="Short stable id, e.g. 'a1', used by citations.")
+    path: str
+    title: str
+    date: dt.date | None = None
+    text: str = Field(description="The decoded file text, unchanged: citations index into it.")
+    body_start: int = Field(0, description="Offset where the body starts (after a header line).")
+    sha256: str = Field(description="Content hash of the decoded text; used for dedupe and cache keys.")
+    encoding: str = "utf-8"
+    notes: list[str] = Field(default_factory=list, description="Handling worth telling the user about.")
+
+
+class ArticleRef(BaseModel):
+    """What the brief says about a source article."""
+
+    id: str
+    path: str
+    title: str
+    date: dt.date | None = None
+
+
+class InputError(BaseModel):
+    """An input that could not be used; the rest of the batch goes on."""
+
+    path: str
+    reason: str
+
+
+class LoadResult(BaseModel):
+    articles: list[Article] = Field(default_factory=list)
+    errors: list[InputError] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class Sentence(BaseModel):
+    id: int
+    start: int
+    end: int
+    text: str
+
+
+class Document(BaseModel):
+    """An article split into sentences. Sentence ids are what the LLM cites."""
+
+    article: Article
+    sentences: list[Sentence]
+
+    def quote(self, sentence_id: int) -> Citation:
+        s = self.sentences[sentence_id]
+        return Citation(article=self.article.id, sentence=s.id, start=s.start, end=s.end, quote=s.text)
+
+
+# ---------------------------------------------------------------- extract (the LLM's schema)
+
+
+class LLMFact(BaseModel):
+    text: str = Field(description="One self-contained factual statement from the article.")
+    sentence_ids: list[int] = Field(description="Ids of the numbered sentences that state this fact.")
+
+
+class LLMExtraction(BaseModel):
+    """What the model is asked to return for one article."""
+
+    headline: str = Field(description="A short, factual headline for the article.")
+    summary: str = Field(description="Two or three sentences summarising the article.")
+    facts: list[LLMFact] = Field(description="The key facts, each citing its sentence ids.")
+
+
+class LLMNarrative(BaseModel):
+    """What the model is asked to return when writing a story's narrative."""
+
+    narrative: str = Field(description="A short paragraph citing facts as [n].")
+
+
+# ---------------------------------------------------------------- verify
+
+
+class Citation(BaseModel):
+    """A pointer to one source sentence; ``text[start:end] == quote`` on the article as read."""
+
+    article: str
+    sentence: int
+    start: int
+    end: int
+    quote: str
+
+
+class Fact(BaseModel):
+    id: str
+    text: str
+    citations: list[Citation]
+    origin: Literal["llm", "extractive"] = "llm"
+
+
+class Rejection(BaseModel):
+    """LLM output kept out of the brief, and why. This is the audit trail."""
+
+    article: str | None = None
+    stage: Literal["extract", "merge", "digest"] = "extract"
+    field: str = Field(description="headline | summary | fact | narrative | response")
+    content: str
+    reasons: list[str]
+    attempt: int = 0
+
+
+class Usage(BaseModel):
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, other: Usage) -> None:
+        self.calls += other.calls
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cost_usd += other.cost_usd
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+ArticleStatus = Literal["verified", "partial", "extractive"]
+
+
+class ArticleResult(BaseModel):
+    """The verified outcome for one article. Only verified text is in headline/summary/facts."""
+
+    article: ArticleRef
+    status: ArticleStatus = Field(
+        description="verified: all LLM facts passed; partial: some were rejected; "
+        "extractive: no LLM fact passed, the lead sentences stand in."
+    )
+    headline: str | None = None
+    summary: str | None = None
+    summary_citations: list[Citation] = Field(default_factory=list)
+    facts: list[Fact] = Field(default_factory=list)
+    rejected: list[Rejection] = Field(default_factory=list)
+    events: list[str] = Field(default_factory=list, description="What happened: retries, re-asks, errors.")
+    attempts: int = 0
+    usage: Usage = Field(default_factory=Usage)
+    cached: bool = False
+
+
+# ---------------------------------------------------------------- cluster / merge
+
+
+class ConflictValue(BaseModel):
+    value: str = Field(description="The figure as the source states it, e.g. 'at least 15'.")
+    article: str
+    date: dt.date | None = None
+    citation: Citation
+    fact: str | None = Field(None, description="Id of the brief fact that carries this value.")
+
+
+class Conflict(BaseModel):
+    """Sources give the same quantity different values."""
+
+    label: str = Field(description="What is counted, e.g. 'injured'.")
+    values: list[ConflictValue]
+    latest: str | None = Field(None, description="Article id of the most recent report.")
+    note: str = ""
+
+
+class BriefFact(BaseModel):
+    """A reconciled fact: one statement, every citation that supports it."""
+
+    id: str
+    text: str
+    citations: list[Citation]
+    sources: list[str] = Field(default_factory=list, description="Article ids that support it.")
+    corroboration: int = 1
+    single_source: bool = True
+    agreement: list[str] = Field(
+        default_factory=list, description="Equivalent statements, e.g. '1,000 km [1] ≈ 620 miles [2]'."
+    )
+    origin: Literal["llm", "extractive"] = "llm"
+
+
+class Story(BaseModel):
+    id: str
+    title: str
+    summary: str = Field(description="The narrative, with [n] markers that index into ``facts`` (1-based).")
+    summary_origin: Literal["llm", "composed"] = "composed"
+    articles: list[str] = Field(default_factory=list)
+    facts: list[BriefFact] = Field(default_factory=list)
+    conflicts: list[Conflict] = Field(default_factory=list)
+    weight: float = 0.0
+
+
+class EngineInfo(BaseModel):
+    name: str
+    model: str
+    base_url: str | None = None
+
+
+class Brief(BaseModel):
+    title: str
+    generated_at: dt.datetime
+    dates: list[dt.date] = Field(default_factory=list)
+    digest: str = ""
+    engine: EngineInfo | None = None
+    articles: list[ArticleRef] = Field(default_factory=list)
+    results: list[ArticleResult] = Field(default_factory=list)
+    stories: list[Story] = Field(default_factory=list)
+    rejected: list[Rejection] = Field(default_factory=list)
+    errors: list[InputError] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)

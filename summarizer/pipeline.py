@@ -1,0 +1,184 @@
+"""Wires the stages together for one run: load -> segment -> extract -> verify -> cluster/merge -> render.
+
+Articles run concurrently (bounded by ``concurrency``); each verified result is cached as soon as it
+is done, so a killed run resumes without paying twice. No article is ever dropped: whatever fails
+ends as extractive evidence, marked as such, with the failure in the audit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from summarizer.models import (
+    ArticleResult,
+    Brief,
+    Document,
+    EngineInfo,
+    InputError,
+    Rejection,
+    Usage,
+)
+from summarizer.templates import Prompts
+
+
+@dataclass
+class Options:
+    concurrency: int = 4
+    max_reasks: int = 2
+    narrative: bool = True
+    budget_usd: float | None = None
+
+
+@dataclass
+class RunStats:
+    llm_articles: int = 0
+    cached: int = 0
+    skipped_budget: int = 0
+    transport_failed: int = 0
+    peak_in_flight: int = 0
+    events: list[str] = field(default_factory=list)
+
+
+def cache_key_for(doc: Document, model: str, prompts: Prompts) -> str:
+    from summarizer.cache import cache_key
+    from summarizer.extract import schema
+
+    template = prompts.source("extract.system.j2") + "\x00" + prompts.source("extract.user.j2")
+    return cache_key(article_sha256=doc.article.sha256, model=model, prompt_template=template, schema=schema())
+
+
+def _estimate(doc: Document, llm: Any, prompts: Prompts) -> float:
+    """Cost of the first call for ``doc``, before it is made: prompt estimate + the output cap."""
+    from summarizer.cost import rough_tokens
+    from summarizer.extract import build_prompt, schema
+
+    system, user = build_prompt(doc, prompts)
+    prompt_tokens = rough_tokens(system + user) + rough_tokens(str(schema()))
+    return float(llm.cost_of(prompt_tokens, llm.endpoint.max_tokens))
+
+
+async def process_articles(
+    docs: Sequence[Document],
+    llm: Any | None,
+    prompts: Prompts,
+    options: Options,
+    *,
+    cache: Any | None = None,
+    progress: Any | None = None,
+    budget: Any | None = None,
+    stats: RunStats | None = None,
+) -> list[ArticleResult]:
+    """One verified ArticleResult per document, in input order."""
+    from summarizer.extract import extract
+    from summarizer.verify import verify_extraction
+
+    stats = stats or RunStats()
+    sem = asyncio.Semaphore(max(1, options.concurrency))
+    in_flight = 0
+    model = llm.endpoint.model if llm is not None else ""
+
+    async def one(doc: Document) -> ArticleResult:
+        nonlocal in_flight
+        key = cache_key_for(doc, model, prompts) if (cache is not None and llm is not None) else None
+        if key is not None:
+            hit = cache.get(key)
+            if hit is not None:
+                stats.cached += 1
+                hit.article.path = doc.article.path  # the same text may live at another path now
+                hit.cached = True
+                if progress is not None:
+                    progress.finished(doc.article.id, ok=True, tokens=0)
+                return hit  # type: ignore[no-any-return]
+        if llm is None:
+            result = verify_extraction(None, doc, events=["no LLM configured: extractive evidence"])
+            if progress is not None:
+                progress.finished(doc.article.id, ok=False, tokens=0)
+            return result
+        async with sem:
+            reserved = _estimate(doc, llm, prompts) if budget is not None else 0.0
+            if budget is not None and not budget.reserve(reserved):
+                stats.skipped_budget += 1
+                result = verify_extraction(None, doc, events=["not sent: the --budget would be exceeded"])
+                if progress is not None:
+                    progress.finished(doc.article.id, ok=False, tokens=0)
+                return result
+            in_flight += 1
+            stats.peak_in_flight = max(stats.peak_in_flight, in_flight)
+            if progress is not None:
+                progress.started(doc.article.id)
+            try:
+                got = await extract(doc, llm, prompts, max_reasks=options.max_reasks)
+            finally:
+                in_flight -= 1
+        stats.llm_articles += 1
+        if budget is not None:
+            budget.settle(reserved, got.usage.cost_usd)
+        if got.transport_failed:
+            stats.transport_failed += 1
+        result = verify_extraction(got.extraction, doc, attempt=got.attempt, rejected=got.rejected,
+                                   usage=got.usage, events=got.events)
+        # Only results that reflect a real model answer are cached; a provider outage is retried next run.
+        if key is not None and not got.transport_failed:
+            cache.put(key, result)
+        if progress is not None:
+            progress.finished(doc.article.id, ok=result.status != "extractive", tokens=got.usage.total_tokens)
+        return result
+
+    return list(await asyncio.gather(*(one(d) for d in docs)))
+
+
+async def build_brief(
+    docs: Sequence[Document],
+    results: Sequence[ArticleResult],
+    llm: Any | None,
+    prompts: Prompts,
+    options: Options,
+    *,
+    errors: Sequence[InputError] = (),
+    engine: EngineInfo | None = None,
+    budget: Any | None = None,
+) -> Brief:
+    from summarizer.merge import build_stories, digest, write_narrative
+    from summarizer.verify import ref
+
+    by_id = {d.article.id: d for d in docs}
+    stories = build_stories(results, by_id)
+    rejected: list[Rejection] = [rej for r in results for rej in r.rejected]
+    usage = Usage()
+    for r in results:
+        if not r.cached:
+            usage.add(r.usage)
+    if llm is not None and options.narrative:
+        for story in stories:
+            if budget is not None and not budget.allow(llm.cost_of(2000, 400)):
+                break
+            rej, u = await write_narrative(story, llm, prompts)
+            rejected += rej
+            usage.add(u)
+            if budget is not None:
+                budget.spend(u.cost_usd)
+    dates = sorted({d.article.date for d in docs if d.article.date})
+    title = "Brief" + (f": {dates[0]:%-d %B %Y}" if len(dates) == 1 else "")
+    if len(dates) > 1:
+        title = f"Brief: {dates[0]:%-d %b} – {dates[-1]:%-d %b %Y}"
+    return Brief(
+        title=title,
+        generated_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
+        dates=dates,
+        digest=digest(stories),
+        engine=engine,
+        articles=[ref(d) for d in docs],
+        results=list(results),
+        stories=stories,
+        rejected=rejected,
+        errors=list(errors),
+        usage=usage,
+    )
+
+
+def run_sync(coro_factory: Callable[[], Any]) -> Any:
+    return asyncio.run(coro_factory())

@@ -1,0 +1,107 @@
+"""brief.md: stories as sections; every [n] is a source in the Sources list at the end.
+
+Inside a story the narrative's markers index its facts; here they become the numbers of the sources
+behind each fact, so a reader follows [n] straight to the article (the exact quotes are in brief.json
+and brief.html).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from summarizer.models import Brief, BriefFact, Conflict, Story
+
+MARKER = re.compile(r"\[(\d+)\]")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+
+
+def escape(text: str) -> str:
+    """Article/LLM text as inert Markdown: no raw HTML, no links, no emphasis, no fake [n] markers."""
+    text = text.replace("&", "&amp;")
+    text = _MD_SPECIAL.sub(lambda m: {"<": "&lt;", ">": "&gt;"}.get(m.group(1), "\\" + m.group(1)), text)
+    return " ".join(text.split())
+
+
+def source_numbers(brief: Brief) -> dict[str, int]:
+    return {a.id: i for i, a in enumerate(brief.articles, start=1)}
+
+
+def _marks(article_ids: list[str], numbers: Mapping[str, int]) -> str:
+    return "".join(f"[{numbers[a]}]" for a in dict.fromkeys(article_ids) if a in numbers)
+
+
+def fact_sources(fact: BriefFact) -> list[str]:
+    return fact.sources or list(dict.fromkeys(c.article for c in fact.citations))
+
+
+def narrative(story: Story, numbers: Mapping[str, int]) -> str:
+    out: list[str] = []
+    pos = 0
+    for m in MARKER.finditer(story.summary):
+        out.append(escape(story.summary[pos : m.start()]))
+        k = int(m.group(1))
+        if 1 <= k <= len(story.facts):
+            out.append(_marks(fact_sources(story.facts[k - 1]), numbers))
+        pos = m.end()
+    out.append(escape(story.summary[pos:]))
+    return re.sub(r"\s+([.,;:])", r"\1", " ".join(p for p in out if p))
+
+
+def _agreement(line: str, numbers: Mapping[str, int]) -> str:
+    # reconcile writes agreement strings with article ids in brackets: "[a1]".
+    pieces = re.split(r"\[(a\d+)\]", line)
+    return "".join(f"[{numbers[p]}]" if i % 2 and p in numbers else escape(p) for i, p in enumerate(pieces))
+
+
+def conflict(c: Conflict, numbers: Mapping[str, int]) -> str:
+    parts = []
+    for v in c.values:
+        when = f" ({v.date.day} {v.date:%b})" if v.date else ""
+        parts.append(f"{escape(v.value)} [{numbers.get(v.article, '?')}]{when}")
+    latest = f" — latest report: [{numbers[c.latest]}]" if c.latest in numbers else ""
+    return f"- **{escape(c.label).capitalize()}**: " + " vs ".join(parts) + latest
+
+
+def render_markdown(brief: Brief) -> str:
+    numbers = source_numbers(brief)
+    status = {r.article.id: r.status for r in brief.results}
+    lines: list[str] = [f"# {escape(brief.title)}", ""]
+    meta = [f"{len(brief.articles)} article(s)", f"{len(brief.stories)} story(ies)"]
+    if brief.engine:
+        meta.append(f"engine: {escape(brief.engine.name)} ({escape(brief.engine.model)})")
+    meta.append(f"generated {brief.generated_at:%Y-%m-%d %H:%M} UTC")
+    lines += ["_" + " · ".join(meta) + "_", "", escape(brief.digest), ""]
+    for i, story in enumerate(brief.stories, start=1):
+        lines += [f"## {i}. {escape(story.title)}", ""]
+        origin = "" if story.summary_origin == "llm" else " _(composed from the verified facts)_"
+        lines += [narrative(story, numbers) + origin, "", "**Key facts**", ""]
+        for f in story.facts:
+            srcs = fact_sources(f)
+            tag = "single source" if f.single_source else f"{f.corroboration} sources"
+            if f.origin == "extractive":
+                tag += "; extractive evidence, no LLM fact passed verification"
+            lines.append(f"- {escape(f.text)} {_marks(srcs, numbers)} — {tag}")
+            for a in f.agreement:
+                lines.append(f"  - agrees: {_agreement(a, numbers)}")
+        if story.conflicts:
+            lines += ["", "**Sources differ**", ""]
+            lines += [conflict(c, numbers) for c in story.conflicts]
+        lines.append("")
+    lines += ["## Sources", ""]
+    for a in brief.articles:
+        when = a.date.isoformat() if a.date else "date unknown"
+        mark = " — extractive evidence only" if status.get(a.id) == "extractive" else ""
+        lines.append(f"[{numbers[a.id]}] {escape(a.title)} — {when} — `{a.path.replace('`', '')}`{mark}")
+    if brief.errors:
+        lines += ["", "## Inputs not used", ""]
+        lines += [f"- `{e.path.replace('`', '')}`: {escape(e.reason)}" for e in brief.errors]
+    lines += ["", "## Audit", ""]
+    lines.append(
+        f"{len(brief.rejected)} piece(s) of LLM output were rejected by verification and kept out of this brief; "
+        "brief.json lists each with its reasons."
+    )
+    u = brief.usage
+    lines.append(f"LLM calls: {u.calls}, tokens: {u.prompt_tokens}+{u.completion_tokens}, "
+                 f"estimated cost: ${u.cost_usd:.4f}.")
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,33 @@
+"""Shared fixtures. The seeds (examples/) are two real reports of one event, AP and BBC."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+AP = EXAMPLES / "ap_2025-05-25.txt"
+BBC = EXAMPLES / "bbc_2025-05-24.txt"
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/scripted_endpoint.py
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Never reach a real provider, never touch the user's cache.
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUMMARIZER_MODEL", "SUMMARIZER_PROMPTS"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("SUMMARIZER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture
+def seed_docs():  # type: ignore[no-untyped-def]
+    from summarizer.load import load_inputs
+    from summarizer.segment import segment
+
+    loaded = load_inputs([str(AP), str(BBC)])
+    assert not loaded.errors
+    return [segment(a) for a in loaded.articles]
