@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,11 +34,7 @@ def lee_texts() -> list[str]:
     import gensim
 
     path = Path(os.path.dirname(gensim.__file__)) / "test" / "test_data" / "lee_background.cor"
-    return [
-        line.strip()
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
-        if line.strip()
-    ]
+    return [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
 
 
 def seed_bodies() -> list[tuple[str, str]]:
@@ -48,15 +45,15 @@ def seed_bodies() -> list[tuple[str, str]]:
     return out
 
 
-_TFIDF: dict[int, tuple[object, object]] = {}
+_TFIDF: dict[int, tuple[Any, Any]] = {}
 
 
 def top_terms(texts: list[str], members: list[int], n: int = 6) -> list[str]:
     if id(texts) not in _TFIDF:
-        _TFIDF[id(texts)] = tfidf_matrix(texts)  # type: ignore[assignment]
+        _TFIDF[id(texts)] = tfidf_matrix(texts)
     x, vec = _TFIDF[id(texts)]
-    centroid = np.asarray(x[members].mean(axis=0)).ravel()  # type: ignore[index]
-    names = vec.get_feature_names_out()  # type: ignore[attr-defined]
+    centroid = np.asarray(x[members].mean(axis=0)).ravel()
+    names = vec.get_feature_names_out()
     return [str(names[i]) for i in centroid.argsort()[::-1][:n]]
 
 
@@ -85,9 +82,7 @@ def main() -> None:
         took = time.perf_counter() - t0
         multi = [g for g in groups if len(g) > 1]
         chosen = " (chosen)" if abs(th - DEFAULT_THRESHOLD) < 1e-9 else ""
-        print(
-            f"\n=== threshold {th}{chosen}: {len(groups)} clusters, {len(multi)} with >1 article, {took:.2f}s"
-        )
+        print(f"\n=== threshold {th}{chosen}: {len(groups)} clusters, {len(multi)} with >1 article, {took:.2f}s")
         seed_group = next(g for g in groups if "ap" in g)
         print(f"seeds: {'together' if 'bbc' in seed_group else 'SPLIT'}; their cluster: {seed_group}")
         fire = [g for g in multi if "fire" in " ".join(top_terms(texts, [index[d] for d in g], 4))]

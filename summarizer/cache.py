@@ -15,8 +15,10 @@ import datetime as dt
 import hashlib
 import json
 import os
+import random
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -101,10 +103,22 @@ class ResultCache:
         )
         conn = self._conn
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        # Switching a new file to WAL needs an exclusive lock and SQLite does not wait for it via the busy
+        # handler: two runs creating the cache at once would get "database is locked". Retry instead.
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute(_SCHEMA)
+                break
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) and "busy" not in str(e):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02 + random.random() * 0.05)
         # NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commits).
         conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute(_SCHEMA)
 
     # ------------------------------------------------------------------ helpers
 
@@ -156,9 +170,7 @@ class ResultCache:
 
     def stats(self) -> CacheStats:
         with self._lock:
-            n, lo, hi = self.conn.execute(
-                "SELECT COUNT(*), MIN(created_at), MAX(created_at) FROM results"
-            ).fetchone()
+            n, lo, hi = self.conn.execute("SELECT COUNT(*), MIN(created_at), MAX(created_at) FROM results").fetchone()
         size = 0
         # The WAL and shared-memory files are part of the cache's footprint until a checkpoint folds them in.
         for suffix in ("", "-wal", "-shm"):

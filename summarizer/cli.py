@@ -14,15 +14,15 @@ that could be read); 2 usage error.
 """
 
 app = typer.Typer(
-    help="Turn news articles into one consolidated brief whose every figure is checked against its source."
-    + EXIT_HELP,
+    help="Turn news articles into one consolidated brief whose every figure is checked against its source." + EXIT_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 cache_app = typer.Typer(help="Inspect or empty the result cache.", no_args_is_help=True)
-batch_app = typer.Typer(help="The OpenAI Batch API path for very large runs (50% cheaper, asynchronous).",
-                        no_args_is_help=True)
+batch_app = typer.Typer(
+    help="The OpenAI Batch API path for very large runs (50% cheaper, asynchronous).", no_args_is_help=True
+)
 app.add_typer(cache_app, name="cache")
 app.add_typer(batch_app, name="batch")
 

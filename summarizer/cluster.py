@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 DEFAULT_THRESHOLD = 0.85
 # The lead sentence is the article's own summary; repeating it gives it roughly title weight.
@@ -51,7 +52,7 @@ def _tokenizer_pattern() -> re.Pattern[str]:
     return re.compile(_TOKEN_PATTERN)
 
 
-def _analyzer() -> object:
+def _analyzer() -> Callable[[str], list[str]]:
     """Lower-cased tokens, English stop words and 4-digit years removed."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -70,19 +71,19 @@ def _analyzer() -> object:
     return analyze
 
 
-def tfidf_matrix(texts: Sequence[str], *, lead_weight: int = LEAD_WEIGHT) -> object:
-    """L2-normalised TF-IDF rows (sublinear tf) for ``texts``; also used by the benchmark."""
+def tfidf_matrix(texts: Sequence[str], *, lead_weight: int = LEAD_WEIGHT) -> tuple[Any, Any]:
+    """(L2-normalised TF-IDF rows with sublinear tf, the fitted vectorizer); also used by the benchmark."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    vec = TfidfVectorizer(analyzer=_analyzer(), sublinear_tf=True)  # type: ignore[arg-type]
+    vec = TfidfVectorizer(analyzer=_analyzer(), sublinear_tf=True)
     return vec.fit_transform([_weighted(t, lead_weight) for t in texts]), vec
 
 
-def cosine_distances(texts: Sequence[str], *, lead_weight: int = LEAD_WEIGHT) -> object:
+def cosine_distances(texts: Sequence[str], *, lead_weight: int = LEAD_WEIGHT) -> Any:
     """Pairwise cosine distance matrix (numpy array) between ``texts``."""
     from sklearn.metrics.pairwise import cosine_distances as _cd
 
-    x, _ = tfidf_matrix(texts, lead_weight=lead_weight)  # type: ignore[misc]
+    x, _ = tfidf_matrix(texts, lead_weight=lead_weight)
     return _cd(x)
 
 
@@ -109,7 +110,7 @@ def cluster_articles(
 
     texts = [t for _, t in docs]
     analyze = _analyzer()
-    usable = [k for k, t in enumerate(texts) if analyze(t)]  # type: ignore[operator]
+    usable = [k for k, t in enumerate(texts) if analyze(t)]
     labels: dict[int, int] = {}
     if len(usable) == 1:
         labels[usable[0]] = 0

@@ -78,7 +78,7 @@ def embedded_server(
         "--n_ctx", str(n_ctx),
         "--n_threads", str(threads or max(1, os.cpu_count() or 1)),
     ]  # fmt: skip
-    log = tempfile.TemporaryFile()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below, after the server stops)
     # A new session so Ctrl-C in the terminal reaches us first and we stop the server ourselves.
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:

@@ -96,7 +96,7 @@ def _parse(raw: str) -> LLMExtraction | None:
     if start < 0 or end <= start:
         return None
     try:
-        return LLMExtraction.model_validate_json(raw[start : end + 1])
+        return LLMExtraction.model_validate(json.loads(raw[start : end + 1], strict=False))
     except (ValidationError, json.JSONDecodeError, ValueError):
         return None
 
@@ -112,8 +112,13 @@ async def extract(doc: Document, llm: LLM, prompts: Prompts, *, max_reasks: int 
         context=ctx,
         max_reasks=max_reasks,
     )
-    result = Extracted(extraction=None, attempt=out.attempts, usage=out.usage, events=list(out.events),
-                       transport_failed=out.transport_failed)
+    result = Extracted(
+        extraction=None,
+        attempt=out.attempts,
+        usage=out.usage,
+        events=list(out.events),
+        transport_failed=out.transport_failed,
+    )
     if isinstance(out.value, LLMExtraction):
         result.extraction = LLMExtraction.model_validate(out.value.model_dump())
     else:
@@ -128,10 +133,22 @@ async def extract(doc: Document, llm: LLM, prompts: Prompts, *, max_reasks: int 
         if n == result.attempt and result.extraction is not None:
             continue  # its parts are judged one by one in verify
         result.rejected.append(
-            Rejection(article=doc.article.id, field="response", content=raw[:RAW_AUDIT_CHARS] or "(empty)",
-                      reasons=[error], attempt=n)
+            Rejection(
+                article=doc.article.id,
+                field="response",
+                content=raw[:RAW_AUDIT_CHARS] or "(empty)",
+                reasons=[error],
+                attempt=n,
+            )
         )
     if out.transport_failed and out.error:
-        result.rejected.append(Rejection(article=doc.article.id, field="response", content="(no response)",
-                                         reasons=[out.error], attempt=out.attempts))
+        result.rejected.append(
+            Rejection(
+                article=doc.article.id,
+                field="response",
+                content="(no response)",
+                reasons=[out.error],
+                attempt=out.attempts,
+            )
+        )
     return result

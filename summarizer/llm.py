@@ -74,7 +74,7 @@ def resolve_endpoint(
         return None
     url = (base_url or OPENAI_URL).rstrip("/")
     is_openai = "api.openai.com" in url
-    chosen: Mode = (mode or ("tools" if is_openai else "json"))  # type: ignore[assignment]
+    chosen: Mode = mode or ("tools" if is_openai else "json")  # type: ignore[assignment]
     return Endpoint(
         base_url=url,
         model=model or (DEFAULT_OPENAI_MODEL if is_openai else "default"),
@@ -139,6 +139,9 @@ class CallScope:
     usage: Usage = field(default_factory=Usage)
     http_attempts: int = 0
     transport_errors: list[str] = field(default_factory=list)
+    last_content: str = ""
+    # (attempt, raw content, why it failed): every attempt that failed validation, even when a re-ask succeeds.
+    failures: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 _scope: contextvars.ContextVar[CallScope | None] = contextvars.ContextVar("summarizer_call_scope", default=None)
@@ -249,6 +252,15 @@ class LLM:
             create=instructor.patch(create=self._create, mode=mode),
             mode=mode,
         )
+        # Hooks, not subclasses: every failed parse is recorded, including those a later re-ask fixes.
+        self._instructor.on("parse:error", self._on_parse_error)
+
+    @staticmethod
+    def _on_parse_error(error: Exception, **meta: Any) -> None:
+        scope = _scope.get()
+        if scope is not None:
+            attempt = int(meta.get("attempt_number") or len(scope.failures) + 1)
+            scope.failures.append((attempt, scope.last_content, _short_error(error)))
 
     def cost_of(self, prompt_tokens: int, completion_tokens: int) -> float:
         return self._cost(self.endpoint.model, prompt_tokens, completion_tokens) if self._cost else 0.0
@@ -261,6 +273,9 @@ class LLM:
 
         ep = self.endpoint
         scope = _scope.get()
+        if kwargs.get("temperature") == 0 and any(m.get("role") == "assistant" for m in kwargs.get("messages", [])):
+            # A re-ask at temperature 0 gets the very same answer back from a local model.
+            kwargs = {**kwargs, "temperature": 0.5}
         retrying = AsyncRetrying(
             retry=retry_if_exception(_is_transient),
             wait=_make_wait(ep),
@@ -278,6 +293,7 @@ class LLM:
                     if scope is not None:
                         scope.transport_errors.append(_short_error(exc))
                     raise
+                _normalise_json_content(response)
                 self._record(kwargs, response, started, n)
                 return response
         raise AssertionError("unreachable")  # pragma: no cover
@@ -297,6 +313,7 @@ class LLM:
             if not content and getattr(msg, "tool_calls", None):
                 content = msg.tool_calls[0].function.arguments
         if scope is not None:
+            scope.last_content = content or ""
             scope.http_attempts += 1
             scope.usage.calls += 1
             scope.usage.prompt_tokens += pt
@@ -319,7 +336,12 @@ class LLM:
         )
         log.info(
             "call %s attempt=%d latency=%.2fs tokens=%d+%d %s",
-            scope.label if scope else "-", n, time.perf_counter() - started, pt, ct, error or finish or "",
+            scope.label if scope else "-",
+            n,
+            time.perf_counter() - started,
+            pt,
+            ct,
+            error or finish or "",
         )
 
     def messages(self, system: str, user: str) -> list[dict[str, Any]]:
@@ -373,17 +395,16 @@ class LLM:
                 result.error = f"provider error after retries: {_short_error(cause)}"
             else:
                 result.error = f"output failed validation after {exc.n_attempts} attempt(s)"
-            for fa in exc.failed_attempts or []:
-                result.failures.append((fa.attempt_number, _content_of(fa.completion), _short_error(fa.exception)))
         except instructor.core.exceptions.IncompleteOutputException as exc:
             result.error = "output truncated (finish_reason=length)"
-            result.failures.append((scope.http_attempts, _content_of(exc.last_completion), result.error))
+            scope.failures.append((len(scope.failures) + 1, _content_of(exc.last_completion), result.error))
         except openai.APIError as exc:
             result.transport_failed = True
             result.error = f"provider error after retries: {_short_error(exc)}"
         finally:
             _scope.reset(token)
         result.usage = scope.usage
+        result.failures = list(scope.failures)
         result.attempts = max(1, len(result.failures) + (1 if result.value is not None else 0))
         if scope.transport_errors:
             result.events.append(
@@ -392,6 +413,29 @@ class LLM:
         if result.failures and result.value is not None:
             result.events.append(f"re-asked {len(result.failures)} time(s) before output passed")
         return result
+
+
+def _normalise_json_content(response: Any) -> None:
+    """Re-serialise JSON that has raw newlines inside strings (llama.cpp's grammar allows them).
+
+    The value is unchanged; only the encoding becomes what strict parsers accept.
+    """
+    try:
+        msg = response.choices[0].message
+    except (AttributeError, IndexError, TypeError):
+        return
+    content = msg.content
+    if not isinstance(content, str) or "{" not in content:
+        return
+    try:
+        json.loads(content)
+        return
+    except ValueError:
+        pass
+    try:
+        msg.content = json.dumps(json.loads(content, strict=False), ensure_ascii=False)
+    except ValueError:
+        return
 
 
 def _content_of(completion: Any) -> str:

@@ -77,7 +77,7 @@ def conflict_line(c: Conflict, fact_index: Mapping[str, int]) -> str:
     """'injured: 10 [1] (25 May) vs at least 15 [2] (24 May)' with markers indexing the story's facts."""
     parts = []
     for v in c.values:
-        mark = f" [{fact_index[v.fact]}]" if v.fact in fact_index else ""
+        mark = f" [{fact_index[v.fact]}]" if v.fact is not None and v.fact in fact_index else ""
         when = f" ({v.date.day} {v.date:%b})" if v.date else ""
         parts.append(f"{v.value}{mark}{when}")
     return f"{c.label}: " + " vs ".join(parts)
@@ -99,7 +99,7 @@ def compose_narrative(facts: Sequence[BriefFact], conflicts: Sequence[Conflict])
 
 def story_title(results: Sequence[ArticleResult]) -> str:
     # A verified headline from the latest report, else that report's own title.
-    latest = sorted(results, key=lambda r: (r.article.date or dt.date.min), reverse=True)
+    latest = sorted(results, key=lambda r: r.article.date or dt.date.min, reverse=True)
     for r in latest:
         if r.headline:
             return r.headline
@@ -139,9 +139,9 @@ def build_stories(results: Sequence[ArticleResult], docs: Mapping[str, Document]
     return stories
 
 
-async def write_narrative(story: Story, llm: LLM, prompts: Prompts, *, max_reasks: int = 1) -> tuple[
-    list[Rejection], Usage
-]:
+async def write_narrative(
+    story: Story, llm: LLM, prompts: Prompts, *, max_reasks: int = 1
+) -> tuple[list[Rejection], Usage]:
     """Replace the composed narrative with a verified LLM one, if the model manages it."""
     facts = story.facts[:NARRATIVE_FACTS]
     if not facts:
@@ -151,11 +151,19 @@ async def write_narrative(story: Story, llm: LLM, prompts: Prompts, *, max_reask
     system = prompts.render("narrative.system.j2", conflicts=conflicts)
     user = prompts.render("narrative.user.j2", title=story.title, facts=facts, conflicts=conflicts)
     context: dict[str, Any] = {"facts": facts}
-    out = await llm.structured(label=story.id, system=system, user=user, response_model=CheckedNarrative,
-                               context=context, max_reasks=max_reasks, max_tokens=400)
+    out = await llm.structured(
+        label=story.id,
+        system=system,
+        user=user,
+        response_model=CheckedNarrative,
+        context=context,
+        max_reasks=max_reasks,
+        max_tokens=400,
+    )
     rejected = [
-        Rejection(stage="merge", field="narrative", content=raw[:2000] or "(empty)", reasons=[err], attempt=n,
-                  article=None)
+        Rejection(
+            stage="merge", field="narrative", content=raw[:2000] or "(empty)", reasons=[err], attempt=n, article=None
+        )
         for n, raw, err in out.failures
     ]
     if isinstance(out.value, LLMNarrative):

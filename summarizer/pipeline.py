@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from summarizer.models import (
     ArticleResult,
@@ -23,6 +23,13 @@ from summarizer.models import (
     Usage,
 )
 from summarizer.templates import Prompts
+from summarizer.verify import ref
+
+if TYPE_CHECKING:
+    from summarizer.cache import ResultCache
+    from summarizer.cost import Budget
+    from summarizer.llm import LLM
+    from summarizer.progress import Progress
 
 
 @dataclass
@@ -51,25 +58,42 @@ def cache_key_for(doc: Document, model: str, prompts: Prompts) -> str:
     return cache_key(article_sha256=doc.article.sha256, model=model, prompt_template=template, schema=schema())
 
 
-def _estimate(doc: Document, llm: Any, prompts: Prompts) -> float:
+def rebind(cached: ArticleResult, doc: Document) -> ArticleResult:
+    """A cached result under this run's article id and path (same text, so the offsets hold)."""
+    old, new = cached.article.id, doc.article.id
+    data = cached.model_dump_json().replace(f'"{old}-', f'"{new}-')
+    result = ArticleResult.model_validate_json(data)
+    result.article = ref(doc)
+    result.cached = True
+    for fact in result.facts:
+        for c in fact.citations:
+            c.article = new
+    for c in result.summary_citations:
+        c.article = new
+    for rej in result.rejected:
+        rej.article = new
+    return result
+
+
+def _estimate(doc: Document, llm: LLM, prompts: Prompts) -> float:
     """Cost of the first call for ``doc``, before it is made: prompt estimate + the output cap."""
     from summarizer.cost import rough_tokens
     from summarizer.extract import build_prompt, schema
 
     system, user = build_prompt(doc, prompts)
     prompt_tokens = rough_tokens(system + user) + rough_tokens(str(schema()))
-    return float(llm.cost_of(prompt_tokens, llm.endpoint.max_tokens))
+    return llm.cost_of(prompt_tokens, llm.endpoint.max_tokens)
 
 
 async def process_articles(
     docs: Sequence[Document],
-    llm: Any | None,
+    llm: LLM | None,
     prompts: Prompts,
     options: Options,
     *,
-    cache: Any | None = None,
-    progress: Any | None = None,
-    budget: Any | None = None,
+    cache: ResultCache | None = None,
+    progress: Progress | None = None,
+    budget: Budget | None = None,
     stats: RunStats | None = None,
 ) -> list[ArticleResult]:
     """One verified ArticleResult per document, in input order."""
@@ -84,15 +108,13 @@ async def process_articles(
     async def one(doc: Document) -> ArticleResult:
         nonlocal in_flight
         key = cache_key_for(doc, model, prompts) if (cache is not None and llm is not None) else None
-        if key is not None:
+        if cache is not None and key is not None:
             hit = cache.get(key)
             if hit is not None:
                 stats.cached += 1
-                hit.article.path = doc.article.path  # the same text may live at another path now
-                hit.cached = True
                 if progress is not None:
                     progress.finished(doc.article.id, ok=True, tokens=0)
-                return hit  # type: ignore[no-any-return]
+                return rebind(hit, doc)
         if llm is None:
             result = verify_extraction(None, doc, events=["no LLM configured: extractive evidence"])
             if progress is not None:
@@ -119,10 +141,11 @@ async def process_articles(
             budget.settle(reserved, got.usage.cost_usd)
         if got.transport_failed:
             stats.transport_failed += 1
-        result = verify_extraction(got.extraction, doc, attempt=got.attempt, rejected=got.rejected,
-                                   usage=got.usage, events=got.events)
+        result = verify_extraction(
+            got.extraction, doc, attempt=got.attempt, rejected=got.rejected, usage=got.usage, events=got.events
+        )
         # Only results that reflect a real model answer are cached; a provider outage is retried next run.
-        if key is not None and not got.transport_failed:
+        if cache is not None and key is not None and not got.transport_failed:
             cache.put(key, result)
         if progress is not None:
             progress.finished(doc.article.id, ok=result.status != "extractive", tokens=got.usage.total_tokens)
@@ -134,16 +157,15 @@ async def process_articles(
 async def build_brief(
     docs: Sequence[Document],
     results: Sequence[ArticleResult],
-    llm: Any | None,
+    llm: LLM | None,
     prompts: Prompts,
     options: Options,
     *,
     errors: Sequence[InputError] = (),
     engine: EngineInfo | None = None,
-    budget: Any | None = None,
+    budget: Budget | None = None,
 ) -> Brief:
     from summarizer.merge import build_stories, digest, write_narrative
-    from summarizer.verify import ref
 
     by_id = {d.article.id: d for d in docs}
     stories = build_stories(results, by_id)
@@ -167,7 +189,7 @@ async def build_brief(
         title = f"Brief: {dates[0]:%-d %b} – {dates[-1]:%-d %b %Y}"
     return Brief(
         title=title,
-        generated_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
+        generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
         dates=dates,
         digest=digest(stories),
         engine=engine,

@@ -4,9 +4,10 @@ Extraction (:func:`extract_quantities`) works on whole tokens with precompiled r
 
 * digits (``1,000``, ``2.5``, ``1.2m``, ``$3bn``, ``US$400 million``), number words through text2num
   (only on runs of number words, so spans index the original text), ``a dozen``;
-* magnitudes (``thousand``/``k``, ``million``/``m``/``mn``, ``billion``/``bn``, ``trillion``/``tn``): ``scale``
-  keeps a million/billion slip visible;
-* percentages (``%``, ``per cent``, ``percent``) and ``percentage points``; currencies (symbols, codes, words);
+* magnitudes (``thousand``/``k``, ``million``/``m``/``mn``, ``billion``/``bn``, ``trillion``/``tn``):
+  ``scale`` keeps a million/billion slip visible;
+* percentages (``%``, ``per cent``, ``percent``) and ``percentage points``; currencies (symbols, codes,
+  words);
   units through pint (``1,000-kilometre`` and ``620-mile`` come out in metres);
 * hedges and bounds (``about``, ``at least``, ``more than``, ``up to``, ``fewer than`` … ``or more``),
   ranges (``20-30``, ``40,000 to 50,000``, ``between 20 and 30``) and vague amounts (``hundreds``,
@@ -36,7 +37,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -99,20 +100,104 @@ class SupportReport(BaseModel):
 
 # ----------------------------------------------------------------------------- lexicons and regexes
 
-_CARDINALS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
-    "hundred thousand million billion trillion"
-).split()
-_ORDINALS = (
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
-    "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth thirtieth fortieth "
-    "fiftieth sixtieth seventieth eightieth ninetieth hundredth thousandth millionth"
-).split()
+_CARDINALS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "thousand",
+    "million",
+    "billion",
+    "trillion",
+]
+_ORDINALS = [
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+    "twentieth",
+    "thirtieth",
+    "fortieth",
+    "fiftieth",
+    "sixtieth",
+    "seventieth",
+    "eightieth",
+    "ninetieth",
+    "hundredth",
+    "thousandth",
+    "millionth",
+]
 _MAGNITUDE_WORDS = {"hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
-_NW = "(?:" + "|".join(sorted(_CARDINALS + _ORDINALS, key=len, reverse=True)) + r")\b"
+
+
+def _trie_regex(words: Sequence[str]) -> str:
+    """An alternation factored by prefix: Python's re does not do this itself, and it is ~5x faster."""
+    trie: dict[str, Any] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def walk(node: dict[str, Any]) -> str:
+        alts = [re.escape(ch) + walk(child) for ch, child in sorted(node.items()) if ch]
+        optional = "" in node
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return "(?:" + body + ")?" if optional else body
+
+    return walk(trie)
+
+
+def _ci(words: Sequence[str]) -> list[str]:
+    return [v for w in words for v in (w, w.capitalize(), w.upper())]
+
+
+# Case variants spelled out instead of (?i): much faster to scan.
+_NW = "(?:" + _trie_regex(_ci(_CARDINALS + _ORDINALS)) + r")\b"
 # A run of number words; text2num then splits and parses it ("five and six" -> 5, 6).
-_WORD_RUN_RE = re.compile(rf"(?i)\b{_NW}(?:(?:[ \t]+and[ \t]+|[ \t]*-[ \t]*|[ \t]+){_NW})*")
+_WORD_RUN_RE = re.compile(rf"\b{_NW}(?:(?:[ \t]+(?:and|AND)[ \t]+|[ \t]*-[ \t]*|[ \t]+){_NW})*")
 _WORD_TOKEN_RE = re.compile(r"[A-Za-z]+|-")
 
 _NUM_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
@@ -124,7 +209,7 @@ _MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)"
 )
-_DATE_MD_RE = re.compile(rf"\b({_MONTH})\.?[ \t]+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![,.]\d|:)")
+_DATE_MD_RE = re.compile(rf"\b(?=[JFMASOND])({_MONTH})\.?[ \t]+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![,.]\d|:)")
 _DATE_DM_RE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?[ \t]+(?:of[ \t]+)?({_MONTH})\b")
 _DATE_TAIL_RE = re.compile(r"[ \t]*[-–][ \t]*(\d{1,2})\b(?![,.]\d)")
 _ISO_DATE_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
@@ -136,9 +221,12 @@ _VAGUE_BASE = {"tens": (20, 99), "dozens": (24, 143), "hundreds": (200, 999), "t
                "millions": (2e6, 999_999_999), "billions": (2e9, 999_999_999_999)}  # fmt: skip
 _VAGUE_MULT = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}
 _VAGUE_RE = re.compile(
-    r"(?i)\b(tens|dozens|hundreds|thousands|millions|billions)(?:[ \t]+(?:of[ \t]+)?(thousands|millions|billions))?\b"
+    r"(?i)\b(tens|dozens|hundreds|thousands|millions|billions)"
+    r"(?:[ \t]+(?:of[ \t]+)?(thousands|millions|billions))?\b"
 )
-_FEW_RE = re.compile(r"(?i)\b(several|a[ \t]+few|a[ \t]+couple[ \t]+of)[ \t]+(hundred|thousand|million|billion|dozen)\b")
+_FEW_RE = re.compile(
+    r"(?i)\b(several|a[ \t]+few|a[ \t]+couple[ \t]+of)[ \t]+(hundred|thousand|million|billion|dozen)\b"
+)
 _DOZEN_RE = re.compile(r"(?i)\b(?:(half)[ \t]+a[ \t]+|(a|one|two|three|four|five|six|\d+)[ \t]+|half-)dozen\b")
 
 # Suffixes that may follow a digit directly ("3bn", "5km", "127th", "1990s"); anything else makes it an id.
@@ -150,15 +238,17 @@ _MAG_RE = re.compile(
     r"(?:(bn|mn|mln|bln|tn|trn|m|b|k|M|B|K)(?![A-Za-z0-9])|[ \t]?(bn|mn|tn)\b"
     r"|[ \t]+(thousand|million|billion|trillion)\b(?!s))"
 )
-_MAG_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "million": 1e6,
-              "b": 1e9, "bn": 1e9, "bln": 1e9, "billion": 1e9, "tn": 1e12, "trn": 1e12, "trillion": 1e12}  # fmt: skip
+_MAG_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "million": 1e6, "b": 1e9,
+              "bn": 1e9, "bln": 1e9, "billion": 1e9, "tn": 1e12, "trn": 1e12, "trillion": 1e12}  # fmt: skip
 
 _CUR_PREFIX = {"US$": "USD", "A$": "AUD", "AU$": "AUD", "C$": "CAD", "CA$": "CAD", "NZ$": "NZD",
                "HK$": "HKD", "S$": "SGD", "$": "USD", "£": "GBP", "€": "EUR", "¥": "JPY", "₹": "INR",
-               "₴": "UAH", "₽": "RUB"}  # fmt: skip
+               "₴": "UAH", "₽": "RUB", "$US": "USD", "$AU": "AUD", "$A": "AUD", "$NZ": "NZD",
+               "$C": "CAD"}  # fmt: skip
 _CODES = "USD|AUD|GBP|EUR|CAD|NZD|JPY|CNY|RMB|INR|UAH|RUB|CHF|HKD|SGD"
+_AU_STYLE_CUR_RE = re.compile(r"\$(?:US|AU|A|NZ|C)$")  # ABC style: "$US1,000"
 _CUR_PREFIX_RE = re.compile(
-    r"(?:(US\$|AU\$|A\$|CA\$|C\$|NZ\$|HK\$|S\$|\$|£|€|¥|₹|₴|₽)|\b(" + _CODES + r")[ \t])[ \t]?$"
+    r"(?:(US\$|AU\$|A\$|CA\$|C\$|NZ\$|HK\$|S\$|\$US|\$AU|\$A|\$NZ|\$C|\$|£|€|¥|₹|₴|₽)|\b(" + _CODES + r")[ \t])[ \t]?$"
 )
 _CUR_WORD_RE = re.compile(
     r"[ \t]+(?:(US|U\.S\.|American|Australian|Canadian|New[ \t]Zealand|Hong[ \t]Kong|Singapore)[ \t]+)?"
@@ -246,6 +336,7 @@ _HEDGE_RE = re.compile(
     + "|".join(re.escape(h).replace(r"\ ", r"[ \t]+") for h in sorted(_HEDGES, key=len, reverse=True))
     + r")[ \t]*$"
 )
+_RANGE_CUR_RE = re.compile(r"US\$|AU\$|A\$|£|€|\$")
 _POSTFIX_RE = re.compile(r"(?i)[ \t]+or[ \t]+(more|so|fewer|less)\b|(\+)(?![\d])|-(plus)\b")
 _RANGE_RE = re.compile(r"(?i)[ \t]*([-–—])[ \t]*|[ \t]+(to|and)[ \t]+")
 _SCORE_CONTEXT_RE = re.compile(
@@ -254,9 +345,7 @@ _SCORE_CONTEXT_RE = re.compile(
 )
 _YEAR_CUE_RE = re.compile(
     r"(?i)(?:\b(?:in|since|from|until|till|by|of|during|before|after|year|years|early|late|mid|the|this|"
-    r"last|next|and|to|or|between|summer|winter|spring|autumn|fall|season)|'s|’s|[,(–—-]|"
-    + _MONTH
-    + r")[ \t]*$"
+    r"last|next|and|to|or|between|summer|winter|spring|autumn|fall|season)|'s|’s|[(–—-]|" + _MONTH + r")[ \t]*$"
 )
 _COUNT_NOUN_RE = re.compile(
     r"[ \t]+(?:people|children|men|women|police|staff|personnel|troops|residents|soldiers|"
@@ -284,7 +373,7 @@ def _ureg() -> Any:
     return _UREG
 
 
-@lru_cache(maxsize=None)
+@cache
 def _unit_info(expr: str) -> tuple[str, float, str]:
     """(canonical name, factor to SI base, dimensionality key) for a pint unit expression."""
     ureg = _ureg()
@@ -355,10 +444,10 @@ def _sig_of_value(v: float) -> int:
     return _sig_digits(repr(v))
 
 
-def _mk(text: str, s: int, e: int, value: float, low: float, high: float, kind: str, unit: str | None,
-        qualifier: str, sig: int, scale: float = 1.0) -> Quantity:  # fmt: skip
-    return Quantity(text=text[s:e], start=s, end=e, value=value, low=low, high=high, kind=kind,  # type: ignore[arg-type]
-                    unit=unit, qualifier=qualifier, sig_digits=sig, scale=scale)  # type: ignore[arg-type]
+def _mk(text: str, s: int, e: int, value: float, low: float, high: float, kind: Any, unit: str | None,
+        qualifier: Any, sig: int, scale: float = 1.0) -> Quantity:  # fmt: skip
+    return Quantity(text=text[s:e], start=s, end=e, value=value, low=low, high=high, kind=kind, unit=unit,
+                    qualifier=qualifier, sig_digits=sig, scale=scale)  # fmt: skip
 
 
 def _digit_atoms(text: str, mask: bytearray) -> list[_Atom]:
@@ -369,8 +458,8 @@ def _digit_atoms(text: str, mask: bytearray) -> list[_Atom]:
         if mask[s]:
             continue
         prev = text[s - 1] if s else " "
-        if prev.isalnum() or prev == "_":
-            continue  # A320, G7, MH17
+        if (prev.isalnum() or prev == "_") and not _AU_STYLE_CUR_RE.search(text, max(0, s - 4), s):
+            continue  # A320, G7, MH17 (but "$US1,000" is money)
         if prev in ".,/:" and s >= 2 and text[s - 2].isdigit():
             continue  # versions, fractions, ratios
         if prev in "-‑" and s >= 2 and text[s - 2].isalpha():
@@ -417,13 +506,11 @@ def _word_atoms(text: str, mask: bytearray) -> list[_Atom]:
             if o.is_ordinal:
                 if value <= 2 or _FRACTION_BEFORE_RE.search(text, max(0, s - 8), s):
                     continue  # "first", "second", "a third of": not figures to check
-            elif words == ["one"] and (
-                _ONE_BEFORE_RE.search(text, max(0, s - 8), s) or _ONE_AFTER_RE.match(text, e)
-            ):
+            elif words == ["one"] and (_ONE_BEFORE_RE.search(text, max(0, s - 8), s) or _ONE_AFTER_RE.match(text, e)):
                 continue  # "one of the largest", "no one"
             if text[s].isupper() and s > 1 and _NAME_BEFORE_RE.search(text, max(0, s - 30), s):
-                prev_end = text[: s].rstrip()
-                if prev_end and prev_end[-1] not in ".!?:;\"“":
+                prev_end = text[:s].rstrip()
+                if prev_end and prev_end[-1] not in '.!?:;"“':
                     continue  # "Channel Nine", "Formula One"
             scale = 1.0
             for w in reversed(words):
@@ -459,7 +546,7 @@ def _dozen_atoms(text: str, mask: bytearray) -> list[_Atom]:
 
 def _suffix(text: str, pos: int) -> tuple[int, float, str | None, str | None, str | None]:
     """Read magnitude, currency word, percent or unit after a number: (end, scale, kind, unit, mag)."""
-    scale, kind, unit, mag = 1.0, None, None, None
+    scale, mag = 1.0, None
     m = _MAG_RE.match(text, pos)
     if m:
         mag = m.group(1) or m.group(2) or m.group(3)
@@ -525,7 +612,7 @@ def extract_quantities(text: str) -> list[Quantity]:
         s, e = m.span()
         out.append(_mk(text, s, e, h * 60 + mi, h * 60 + mi, h * 60 + mi, "time", None, "exact", 1))
         consume(s, e)
-    for m in _TIME24_RE.finditer(text):
+    for m in _TIME24_RE.finditer(text) if ":" in text else ():
         s, e = m.span()
         if mask[s]:
             continue
@@ -540,7 +627,7 @@ def extract_quantities(text: str) -> list[Quantity]:
             y = int(m.group(1))
             out.append(_mk(text, m.start(1), m.end(1), y, y, y, "year", None, "exact", 4))
             consume(m.start(), m.end())
-    for m in _SLASH_DATE_RE.finditer(text):
+    for m in _SLASH_DATE_RE.finditer(text) if "/" in text else ():
         consume(m.start(), m.end())  # day/month order is ambiguous: not checked
     for rx, mgroup, dgroup in ((_DATE_MD_RE, 1, 2), (_DATE_DM_RE, 2, 1)):
         for m in rx.finditer(text):
@@ -558,12 +645,15 @@ def extract_quantities(text: str) -> list[Quantity]:
                 v2 = mo * 100 + int(t.group(1))
                 out.append(_mk(text, t.start(1), t.end(1), v2, v2, v2, "date", None, "exact", 1))
                 consume(t.start(1), t.end(1))
-    for m in _FEW_RE.finditer(text):
+    low_text = text.lower()
+    few = "several" in low_text or "few" in low_text or "couple" in low_text
+    for m in _FEW_RE.finditer(text) if few else ():
         s, e = m.span()
         mult = 12 if m.group(2).lower() == "dozen" else _MAGNITUDE_WORDS[m.group(2).lower()]
         out.append(_mk(text, s, e, 2 * mult, 2 * mult, 10 * mult - 1, "count", None, "vague", 1))
         consume(s, e)
-    for m in _VAGUE_RE.finditer(text):
+    vague = any(w in low_text for w in ("tens", "dozens", "hundreds", "thousands", "millions", "billions"))
+    for m in _VAGUE_RE.finditer(text) if vague else ():
         s, e = m.span()
         if mask[s]:
             continue
@@ -573,7 +663,9 @@ def extract_quantities(text: str) -> list[Quantity]:
         out.append(_mk(text, s, e, low, low, high, "count", None, "vague", 1))
         consume(s, e)
 
-    atoms = _dozen_atoms(text, mask) + _digit_atoms(text, mask) + _word_atoms(text, mask)
+    atoms = (
+        (_dozen_atoms(text, mask) if "dozen" in low_text else []) + _digit_atoms(text, mask) + _word_atoms(text, mask)
+    )
     atoms.sort(key=lambda a: a.start)
     i = 0
     while i < len(atoms):
@@ -596,7 +688,7 @@ def _read_quantity(text: str, atoms: list[_Atom], i: int, out: list[Quantity]) -
 
     end, scale, kind, unit, mag = _suffix(text, e)
     pre = s
-    cm = _CUR_PREFIX_RE.search(text, max(0, s - 5), s)
+    cm = _CUR_PREFIX_RE.search(text, max(0, s - 6), s)
     if cm and kind != "percent":
         code = _CUR_PREFIX.get(cm.group(1)) if cm.group(1) else cm.group(2)
         if code == "RMB":
@@ -612,8 +704,9 @@ def _read_quantity(text: str, atoms: list[_Atom], i: int, out: list[Quantity]) -
     start = hm.start() if hm and hedge not in ("between", "from") else pre
 
     # Years: a bare 4-digit number with no unit or hedge, unless it clearly counts something.
+    cue = a.year_like and _YEAR_CUE_RE.search(text, max(0, s - 12), s)
     if (a.year_like and kind is None and mag is None and qualifier in ("exact", "range")
-            and (_YEAR_CUE_RE.search(text, max(0, s - 12), s) or not _COUNT_NOUN_RE.match(text, e))):  # fmt: skip
+            and (cue or not _COUNT_NOUN_RE.match(text, e))):  # fmt: skip
         out.append(_mk(text, s, e, a.value, a.value, a.value, "year", None, "exact", 4))
         j = -1
         r = _RANGE_RE.match(text, e)
@@ -632,31 +725,37 @@ def _read_quantity(text: str, atoms: list[_Atom], i: int, out: list[Quantity]) -
     r = _RANGE_RE.match(text, e if mag is None and kind is None else end)
     if r and (r.group(2) is None or r.group(2).lower() == "to" or hedge == "between"):
         nxt = r.end()
-        cm2 = _CUR_PREFIX_RE.search(text, nxt, min(len(text), nxt + 4))  # "$3bn to $4bn"
-        _ = cm2
-        pm = re.compile(r"(?:US\$|AU\$|A\$|£|€|\$)").match(text, nxt)
+        pm = _RANGE_CUR_RE.match(text, nxt)  # "$3bn to $4bn"
         if pm:
             nxt = pm.end()
         j = _parse_atom_at(atoms, i, nxt)
         if j >= 0 and not atoms[j].ordinal:
             b = atoms[j]
             end2, scale2, kind2, unit2, mag2 = _suffix(text, b.end)
-            if kind is None and mag is None:
-                scale, kind, unit, mag = scale2, kind2, unit2, mag2
-            elif kind2 is None and mag2 is None:
-                scale2, kind2, unit2 = scale, kind, unit
+            # Shared magnitude and unit: "$3-4bn", "40 to 50 km".
+            if mag is None and mag2 is not None and a.scale == 1:
+                scale = scale2
+            elif mag2 is None and mag is not None and b.scale == 1:
+                scale2 = scale
+            if kind is None:
+                kind, unit = kind2, unit2
+            elif kind2 is None:
+                kind2, unit2 = kind, unit
             lo_v = a.value * (scale if a.scale == 1 else 1)
             hi_v = b.value * (scale2 if b.scale == 1 else 1)
             dash = r.group(1) is not None
             from_to = hedge == "from"
-            if (kind == kind2 and unit == unit2 and lo_v < hi_v and not from_to and not (
-                    dash and kind is None and _SCORE_CONTEXT_RE.search(text, max(0, start - 40), end2 + 20))):  # fmt: skip
-                q_end = end2
-                pf = _POSTFIX_RE.match(text, q_end)
-                _ = pf
-                return _emit_range(text, out, a, b, start, q_end, lo_v, hi_v, kind, unit, scale, j)
-            if dash and kind is None and kind2 is None and a.is_digits and b.is_digits and lo_v >= hi_v:
+            score = (
+                dash
+                and kind is None
+                and a.is_digits
+                and b.is_digits
+                and (lo_v >= hi_v or _SCORE_CONTEXT_RE.search(text, _sentence_start(text, s), end2 + 20))
+            )
+            if score:
                 return j + 1  # a score such as 2-1 or 1-1: not a quantity
+            if kind == kind2 and unit == unit2 and lo_v < hi_v and not from_to:
+                return _emit_range(text, out, a, b, start, end2, lo_v, hi_v, kind, unit, scale, j)
 
     if qualifier == "range" or hedge == "from":
         qualifier, lo_f, hi_f = "exact", 1.0, 1.0
@@ -688,6 +787,12 @@ def _read_quantity(text: str, atoms: list[_Atom], i: int, out: list[Quantity]) -
         high = value * hi_f if hi_f != INF else INF
     out.append(_mk(text, start, end, value, low, high, kind_s, unit, qualifier, sig, q_scale))
     return i + 1
+
+
+def _sentence_start(text: str, pos: int) -> int:
+    lo = max(0, pos - 60)
+    k = max(text.rfind(". ", lo, pos), text.rfind("\n", lo, pos))
+    return k + 1 if k >= 0 else lo
 
 
 def _emit_range(text: str, out: list[Quantity], a: _Atom, b: _Atom, start: int, end: int, lo_v: float,
@@ -748,14 +853,27 @@ def _step(written: float, sig: int) -> float:
     return 10.0 ** (math.floor(math.log10(abs(written))) - sig + 1)
 
 
-def _rounds_to(target: Quantity, other_base: float, hedged_ok: bool = False) -> bool:
-    """Whether ``other_base`` (SI) rounds to ``target`` at target's precision (or within 10% if hedged)."""
+_ROUNDING_LIMIT = 0.05  # nobody "rounds" 14 to 10: a rounding may move the figure by 5% at most
+
+
+def _rounds_to(target: Quantity, other_base: float) -> bool:
+    """Whether ``other_base`` (SI) rounds to ``target`` at target's precision, moving it by <= 5%."""
     t = _written(target, target.value)
     x = _written(target, other_base)
     tol = _step(t, target.sig_digits) / 2
-    if hedged_ok:
-        tol = max(tol, 0.1 * abs(t))
-    return abs(x - t) <= tol * (1 + 1e-9)
+    slack = 1 + 1e-9
+    return abs(x - t) <= tol * slack and abs(x - t) <= _ROUNDING_LIMIT * abs(t) * slack
+
+
+def _bound_from_figure(claim: Quantity, ev_base: float) -> bool:
+    """A bound claim taken from a figure: the figure rounded towards the bound, at the claim's precision.
+
+    "more than 300" from 307 and "at least 10" from 15 pass; "more than 201" from 230 does not (that 230
+    is most likely another count of the same sentence).
+    """
+    t = _written(claim, claim.value)
+    x = _written(claim, ev_base)
+    return abs(x - t) < _step(t, claim.sig_digits) * (1 + 1e-9)
 
 
 def _interval(q: Quantity) -> tuple[float, bool, float, bool]:
@@ -804,29 +922,30 @@ def _support(claim: Quantity, ev: Quantity) -> str | None:
     if claim.qualifier in _EXACTISH:
         if ev.qualifier not in _EXACTISH:
             return None  # an exact figure is never supported by a bound or a vague amount
-        if claim.qualifier == "exact" and ev.qualifier == "approx":
-            return None  # dropping "about" makes the figure more precise than the source
         if _close(claim.value, ev.value):
             return "converted" if converted else "exact"
-        hedged = claim.qualifier == "approx"
+        hedged = claim.qualifier == "approx"  # "about 300" may round 307 even at equal precision
         if converted:
-            if _rounds_to(claim, ev.value, hedged) or _rounds_to(ev, claim.value):
+            if _rounds_to(claim, ev.value) or _rounds_to(ev, claim.value):
                 return "converted"
             return None
-        if (claim.sig_digits < ev.sig_digits or hedged) and _rounds_to(claim, ev.value, hedged):
+        if (claim.sig_digits < ev.sig_digits or hedged) and _rounds_to(claim, ev.value):
             return "rounded"
         return None
     # A bound, range or vague claim: the evidence must imply it.
     if claim.qualifier == ev.qualifier and _close(claim.low, ev.low) and _close(claim.high, ev.high):
         return "converted" if converted else "exact"
-    if ev.qualifier == "approx":
+    if ev.qualifier == "approx" or not _contains(claim, ev):
         return None
-    return "bound" if _contains(claim, ev) else None
+    if claim.qualifier in ("vague", "range"):
+        return "bound"  # "hundreds" from "307", "20-30" from "25"
+    if ev.qualifier == "exact":
+        return "bound" if _bound_from_figure(claim, ev.value) else None  # "more than 10" from "15"
+    # Bound from bound: only with the same figure ("more than 15" gives "at least 15", not "more than 3").
+    return "bound" if _close(claim.value, ev.value) or (converted and _rounds_to(claim, ev.value)) else None
 
 
-def relation(
-    a: Quantity, b: Quantity
-) -> Literal["same", "equivalent", "compatible", "different", "incomparable"]:
+def relation(a: Quantity, b: Quantity) -> Literal["same", "equivalent", "compatible", "different", "incomparable"]:
     """How two figures (e.g. from two sources) relate; see the module docstring for the rules."""
     if not _comparable(a, b):
         return "incomparable"
@@ -839,8 +958,7 @@ def relation(
     if a.qualifier in _EXACTISH and b.qualifier in _EXACTISH:
         if _close(a.value, b.value):
             return "equivalent"
-        hedged = "approx" in (a.qualifier, b.qualifier)
-        if _rounds_to(a, b.value, hedged) or _rounds_to(b, a.value, hedged):
+        if _rounds_to(a, b.value) or _rounds_to(b, a.value):
             return "equivalent"
         return "different"
     return "compatible" if _overlap(a, b) else "different"
@@ -864,7 +982,9 @@ def _distance(claim: Quantity, ev: Quantity) -> float:
     a, b = claim.text, ev.text
     digits_a, digits_b = sorted(c for c in a if c.isdigit()), sorted(c for c in b if c.isdigit())
     if digits_a and digits_a == digits_b:
-        d *= 0.5  # a swapped-digit slip is the likeliest explanation
+        d *= 0.2  # a swapped-digit slip is the likeliest explanation
+    if not _comparable(claim, ev):
+        d += 10.0  # other currency or dimension: only after every comparable figure
     return d
 
 
@@ -876,10 +996,10 @@ def _reason(q: Quantity, cands: list[Candidate]) -> str:
     cq = c.quantity
     if q.qualifier in _EXACTISH and cq.qualifier not in _EXACTISH and _comparable(q, cq):
         msg += " (a bound or estimate, not an exact figure)"
-    elif q.qualifier == "exact" and cq.qualifier == "approx" and _close(q.value, cq.value):
-        msg += " (an approximate figure; keep the hedge)"
     elif q.scale != cq.scale and q.scale in _SCALE_WORDS and cq.scale in _SCALE_WORDS:
         msg += f" ({_SCALE_WORDS[cq.scale]}, not {_SCALE_WORDS[q.scale]})"
+    if len(cands) > 1:
+        msg += " (also: " + "; ".join(f"{o.evidence} says {o.quantity.text}" for o in cands[1:]) + ")"
     return msg
 
 
@@ -895,7 +1015,7 @@ def check_support(claim: str, evidence: Sequence[Evidence], *, allow_derived: bo
 
     findings: list[Finding] = []
     for q in extract_quantities(claim):
-        best: tuple[int, str, str, Quantity] | None = None
+        best: tuple[int, Any, str, Quantity] | None = None
         # Fast path: an evidence figure with the very same value.
         for label, _k, e in by_value.get((q.kind, round(q.value, 6)), ()):
             how = _support(q, e)
@@ -909,7 +1029,7 @@ def check_support(claim: str, evidence: Sequence[Evidence], *, allow_derived: bo
                 if how and (best is None or _HOW_RANK[how] < _HOW_RANK[best[1]]):
                     best = (_HOW_RANK[how], how, label, e)
         if best is not None:
-            findings.append(Finding(quantity=q, supported=True, how=best[1],  # type: ignore[arg-type]
+            findings.append(Finding(quantity=q, supported=True, how=best[1],
                                     matched=[Candidate(evidence=best[2], quantity=best[3])]))  # fmt: skip
             continue
         if allow_derived:
@@ -918,7 +1038,7 @@ def check_support(claim: str, evidence: Sequence[Evidence], *, allow_derived: bo
                 findings.append(Finding(quantity=q, supported=True, how="derived", matched=derived,
                                         reason=f"{q.text} = {_derived_text(q, derived)}"))  # fmt: skip
                 continue
-        same_kind = [(lbl, e) for lbl, _k, e in ev_q if _comparable(q, e)]
+        same_kind = [(lbl, e) for lbl, _k, e in ev_q if e.kind == q.kind]
         pool = same_kind or [(lbl, e) for lbl, _k, e in ev_q if e.kind not in _TOKEN_KINDS or e.kind == q.kind]
         pool.sort(key=lambda t: _distance(q, t[1]))
         cands: list[Candidate] = []
@@ -949,8 +1069,11 @@ def _derive(q: Quantity, ev_q: list[tuple[str, int, Quantity]]) -> list[Candidat
                 if x == y:
                     continue
                 a, b = items[x][1], items[y][1]
-                if _close(a.value + b.value, q.value) and x < y or _close(a.value - b.value, q.value):
-                    return [Candidate(evidence=items[x][0], quantity=a), Candidate(evidence=items[y][0], quantity=b)]
+                if (x < y and _close(a.value + b.value, q.value)) or _close(a.value - b.value, q.value):
+                    return [
+                        Candidate(evidence=items[x][0], quantity=a),
+                        Candidate(evidence=items[y][0], quantity=b),
+                    ]
     return []
 
 

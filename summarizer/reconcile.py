@@ -2,20 +2,25 @@
 
 Rules (all deterministic):
 
-* Two facts from *different* articles state the same thing when they hold quantities that
-  :func:`summarizer.quantities.relation` calls ``same`` or ``equivalent`` and that count the same thing:
-  the counted words (the words right after the number, plus an event word just before it such as
-  "injuring") share a crude stem, e.g. "14 ballistic missiles" ~ "14 missiles" but not "14 people".
-  When the counted words are missing or differ, a distinctive figure (3+ significant digits: 307, 390)
-  still links the facts; so do round figures when the two facts share enough wording.
-  Linked facts merge (transitively) into one :class:`BriefFact` carrying every citation.
-  Facts without counted quantities merge only when their wording is nearly the same.
-* Two quantities from different articles that count the same thing (same counted words) and that
-  ``relation`` calls ``different`` are a :class:`Conflict`: "10 injured" vs "at least 15 people injured".
+* Two quantities state *the same figure* when :func:`summarizer.quantities.relation` calls them
+  ``same`` or ``equivalent`` and they count the same thing: the counted words (the words right after
+  the number, plus an event word just before it such as "injuring") share a crude stem, e.g.
+  "14 ballistic missiles" ~ "14 missiles" but not "14 people". When the counted words differ
+  ("307 prisoners" vs "307 soldiers") only a distinctive figure links them (exact, >= 100, not a
+  multiple of 50: 307, 390, 245; not 250 or 1,000); when they are missing, a distinctive figure or
+  similar wording (Jaccard of content stems >= ``CONTEXT_LINK``) does.
+* Facts from *different* articles sharing such a figure merge into one :class:`BriefFact` carrying
+  every citation, provided one side states every counted figure of the other (so the text shown loses
+  nothing) and nothing in them contradicts. The text shown is the covering fact's; when both cover
+  each other, the first fact's (articles in natural id order a1, a2, ..., a10; facts in their order).
+  Facts without counted figures merge only when nearly identical and with the same years/dates.
+* Two quantities from different articles with the same counted words that ``relation`` calls
+  ``different`` are a :class:`Conflict` ("10 injured" vs "at least 15 people injured") when they count
+  an event (injured, killed, missing) or the two facts are worded alike (>= ``CONFLICT_CONTEXT``):
+  "307 prisoners returned" vs "1,000 prisoners to be swapped" are two figures, not a contradiction.
   Bounds are ``relation``'s job: "at least 15" vs 18 is compatible, not a conflict.
 * Years, dates, times and ordinals are not counted quantities: no merges or conflicts are built on them.
-* Articles are taken in natural id order (a1, a2, ..., a10); a merged fact shows the text of its first
-  fact; BriefFact ids f1, f2, ... follow first appearance. Citations are kept as verified (deduplicated).
+* BriefFact ids f1, f2, ... follow first appearance; citations are kept as verified (deduplicated).
 * ``agreement`` lists equivalent phrasings with article ids,
   e.g. "1,000-kilometer [a1] ≈ roughly 620-mile [a2]"; conflict notes name articles the same way.
   Renderers map ``[a1]`` to their own markers.
@@ -38,6 +43,8 @@ _NOT_COUNTED = frozenset({"year", "date", "time", "ordinal"})
 DISTINCTIVE_SIG_DIGITS = 3
 # Jaccard of content stems above which a round figure with unknown counted words still links two facts.
 CONTEXT_LINK = 0.25
+# Same counted words but not an event count: the facts must be worded this alike to contradict.
+CONFLICT_CONTEXT = 0.3
 # Facts without counted quantities merge only when nearly identical.
 TEXT_MERGE = 0.6
 
@@ -134,6 +141,7 @@ class _Item:
     fact: Fact
     mentions: list[_Mention] = field(default_factory=list)
     stems: set[str] = field(default_factory=set)
+    other_figures: list[str] = field(default_factory=list)  # years, dates, times, ordinals as written
 
 
 def _natural(article_id: str) -> tuple[str, int, str]:
@@ -141,40 +149,124 @@ def _natural(article_id: str) -> tuple[str, int, str]:
     return (m.group(1), int(m.group(2)), m.group(3)) if m else (article_id, -1, "")
 
 
-def _counted_quantities(text: str) -> list[Quantity]:
-    from summarizer.quantities import extract_quantities
-
-    return [q for q in extract_quantities(text) if q.kind not in _NOT_COUNTED]
-
-
 def _distinctive(q: Quantity) -> bool:
-    return q.sig_digits >= DISTINCTIVE_SIG_DIGITS
+    """A figure unlikely to recur by chance within one story: exact, >= 100 and not round (307, 390, 245)."""
+    if q.qualifier != "exact" or q.value < 100:
+        return False
+    return q.sig_digits >= DISTINCTIVE_SIG_DIGITS or q.value % 50 != 0
 
 
-def _link(a: _Item, b: _Item) -> tuple[bool, list[str]]:
-    """Whether two facts from different articles state the same quantity; agreement strings if so."""
+def _same_thing(ma: _Mention, mb: _Mention, a: _Item, b: _Item) -> str | None:
+    """``same``/``equivalent`` when the two mentions state one figure of one counted thing, else None."""
     from summarizer.quantities import relation
 
-    linked = False
-    agreement: list[str] = []
-    for ma in a.mentions:
-        for mb in b.mentions:
-            rel = relation(ma.q, mb.q)
-            if rel == "different" and ma.key and ma.key == mb.key:
-                return False, []  # they contradict each other: keep them apart, a conflict will show it
-            if rel not in ("same", "equivalent"):
+    rel = relation(ma.q, mb.q)
+    if rel not in ("same", "equivalent"):
+        return None
+    qa, qb = ma.q, mb.q
+    if rel == "equivalent" and qa.unit == qb.unit and qa.qualifier == qb.qualifier == "exact":
+        return None  # "250 drones" and "245 drones" are two exact counts, not one figure rounded
+    if ma.key & mb.key:
+        ok = True
+    elif ma.key and mb.key:  # "307 prisoners" vs "307 soldiers": only a distinctive figure links them
+        ok = _distinctive(ma.q) and _distinctive(mb.q)
+    else:
+        ok = _distinctive(ma.q) or _distinctive(mb.q) or _jaccard(a.stems, b.stems) >= CONTEXT_LINK
+    return rel if ok else None
+
+
+def _contradict(ma: _Mention, mb: _Mention, a: _Item, b: _Item) -> bool:
+    """Different values for one counted thing: same counted words, and either an event count
+    ("injured", "killed") or facts worded alike ("307 prisoners" returned vs "1,000 prisoners" agreed
+    is two figures, not a contradiction)."""
+    from summarizer.quantities import relation
+
+    if not ma.key or ma.key != mb.key or relation(ma.q, mb.q) != "different":
+        return False
+    if any(_same_thing(ma, y, a, b) for y in b.mentions) or any(_same_thing(x, mb, a, b) for x in a.mentions):
+        return False  # "307 ... 390 prisoners" twice: each figure is matched, 307 vs 390 is no dispute
+    return bool(ma.key & _EVENT) or _jaccard(a.stems, b.stems) >= CONFLICT_CONTEXT
+
+
+def _covered(member: _Item, rep: _Item) -> bool:
+    """Every counted figure of ``member`` is stated by ``rep``: showing rep's text loses nothing."""
+    if member is rep:
+        return True
+    if not member.mentions or not rep.mentions:
+        return not member.mentions and not rep.mentions
+    return all(any(_same_thing(m, r, member, rep) for r in rep.mentions) for m in member.mentions)
+
+
+def _linked(a: _Item, b: _Item) -> bool:
+    if a.mentions and b.mentions:
+        return any(_same_thing(ma, mb, a, b) for ma in a.mentions for mb in b.mentions)
+    # Facts without counted figures: nearly the same words and the same years/dates, if any.
+    return (
+        not a.mentions
+        and not b.mentions
+        and a.other_figures == b.other_figures
+        and _jaccard(a.stems, b.stems) >= TEXT_MERGE
+    )
+
+
+def _group(items: list[_Item]) -> list[tuple[int, list[int]]]:
+    """(representative, members) groups; members state nothing their representative does not."""
+    rep = list(range(len(items)))
+    members: dict[int, list[int]] = {i: [i] for i in range(len(items))}
+    owner = list(range(len(items)))  # item -> key of its group in ``members``
+    for i, a in enumerate(items):
+        for j in range(i + 1, len(items)):
+            b = items[j]
+            gi, gj = owner[i], owner[j]
+            if gi == gj or a.article == b.article or not _linked(a, b):
                 continue
-            if ma.key & mb.key:
-                same = True
-            elif ma.key and mb.key:
-                same = _distinctive(ma.q) and _distinctive(mb.q)
+            mi, mj = members[gi], members[gj]
+            if any(
+                _contradict(x, y, items[u], items[v])
+                for u in mi
+                for v in mj
+                for x in items[u].mentions
+                for y in items[v].mentions
+            ):
+                continue
+            ri, rj = items[rep[gi]], items[rep[gj]]
+            if all(_covered(items[v], ri) for v in mj):
+                new_rep = rep[gi]
+                if all(_covered(items[u], rj) for u in mi):
+                    new_rep = min(rep[gi], rep[gj])  # they say the same: the first one speaks
+            elif all(_covered(items[u], rj) for u in mi):
+                new_rep = rep[gj]
             else:
-                same = _distinctive(ma.q) or _jaccard(a.stems, b.stems) >= CONTEXT_LINK
-            if same:
-                linked = True
-                if rel == "equivalent":
-                    agreement.append(f"{ma.q.text} [{a.article}] ≈ {mb.q.text} [{b.article}]")
-    return linked, agreement
+                continue  # each says something the other does not: keep both facts
+            keep, drop = min(gi, gj), max(gi, gj)
+            members[keep] = sorted(mi + mj)
+            del members[drop]
+            rep[keep] = new_rep
+            for k in members[keep]:
+                owner[k] = keep
+    return [(rep[g], ms) for g, ms in sorted(members.items())]
+
+
+def _agreement(items: list[_Item], ms: list[int]) -> list[str]:
+    out: list[str] = []
+    for n, u in enumerate(ms):
+        for v in ms[n + 1 :]:
+            a, b = items[u], items[v]
+            if a.article == b.article:
+                continue
+            for ma in a.mentions:
+                for mb in b.mentions:
+                    if _same_thing(ma, mb, a, b) != "equivalent":
+                        continue
+                    # A figure both facts state exactly is matched by that, not by a look-alike.
+                    if any(_same_thing(ma, y, a, b) == "same" for y in b.mentions) or any(
+                        _same_thing(x, mb, a, b) == "same" for x in a.mentions
+                    ):
+                        continue
+                    line = f"{ma.q.text} [{a.article}] ≈ {mb.q.text} [{b.article}]"
+                    if line not in out:
+                        out.append(line)
+    return out
 
 
 def _quote_for(fact: Fact, q: Quantity) -> Citation:
@@ -189,6 +281,8 @@ def reconcile(
     results: Sequence[ArticleResult], articles: Mapping[str, Article]
 ) -> tuple[list[BriefFact], list[Conflict]]:
     """Merge the facts of one story's articles; report figures the sources disagree on."""
+    from summarizer.quantities import extract_quantities
+
     dates: dict[str, dt.date | None] = {}
     items: list[_Item] = []
     for res in sorted(results, key=lambda r: _natural(r.article.id)):
@@ -199,51 +293,21 @@ def reconcile(
             if not fact.citations:
                 continue  # unverifiable; the verifier should not let these through
             item = _Item(order=len(items), article=aid, fact=fact, stems=_content_stems(fact.text))
-            for q in _counted_quantities(fact.text):
+            for q in extract_quantities(fact.text):
+                if q.kind in _NOT_COUNTED:
+                    item.other_figures.append(q.text)
+                    continue
                 key, label = _counted(fact.text, q)
                 item.mentions.append(_Mention(q, key, label))
             items.append(item)
 
-    # Union-find over facts; links only between different articles.
-    parent = list(range(len(items)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    agreements: dict[int, list[str]] = {}
-    for i, a in enumerate(items):
-        for j in range(i + 1, len(items)):
-            b = items[j]
-            if a.article == b.article:
-                continue
-            if a.mentions and b.mentions:
-                ok, agree = _link(a, b)
-            else:
-                ok, agree = (
-                    (not a.mentions and not b.mentions and _jaccard(a.stems, b.stems) >= TEXT_MERGE),
-                    [],
-                )
-            if ok:
-                ri, rj = find(i), find(j)
-                root = min(ri, rj)
-                parent[max(ri, rj)] = root
-                agreements.setdefault(i, []).extend(agree)
-
-    groups: dict[int, list[int]] = {}
-    for i in range(len(items)):
-        groups.setdefault(find(i), []).append(i)
-
     brief_facts: list[BriefFact] = []
     fact_of_item: dict[int, str] = {}
-    for members in sorted(groups.values(), key=lambda g: g[0]):
+    for rep, members in _group(items):
         fid = f"f{len(brief_facts) + 1}"
         citations: list[Citation] = []
         seen: set[tuple[str, int, int]] = set()
         sources: list[str] = []
-        agreement: list[str] = []
         for i in members:
             fact_of_item[i] = fid
             it = items[i]
@@ -253,19 +317,15 @@ def reconcile(
                 if (c.article, c.start, c.end) not in seen:
                     seen.add((c.article, c.start, c.end))
                     citations.append(c)
-            for s in agreements.get(i, []):
-                if s not in agreement:
-                    agreement.append(s)
-        first = items[members[0]].fact
         brief_facts.append(
             BriefFact(
                 id=fid,
-                text=first.text,
+                text=items[rep].fact.text,
                 citations=citations,
                 sources=sources,
                 corroboration=len(sources),
                 single_source=len(sources) == 1,
-                agreement=agreement,
+                agreement=_agreement(items, members),
                 origin="llm" if any(items[i].fact.origin == "llm" for i in members) else "extractive",
             )
         )
@@ -273,10 +333,7 @@ def reconcile(
     return brief_facts, _conflicts(items, fact_of_item, dates)
 
 
-def _conflicts(
-    items: list[_Item], fact_of_item: dict[int, str], dates: Mapping[str, dt.date | None]
-) -> list[Conflict]:
-    from summarizer.quantities import relation
+def _conflicts(items: list[_Item], fact_of_item: dict[int, str], dates: Mapping[str, dt.date | None]) -> list[Conflict]:
 
     # Nodes are (item, mention) pairs; edges are contradictions on the same counted thing.
     nodes: list[tuple[int, int]] = [(i, k) for i, it in enumerate(items) for k in range(len(it.mentions))]
@@ -296,9 +353,9 @@ def _conflicts(
         for y in range(x + 1, len(nodes)):
             j, m = nodes[y]
             mb = items[j].mentions[m]
-            if items[i].article == items[j].article or ma.key != mb.key:
+            if items[i].article == items[j].article:
                 continue
-            if relation(ma.q, mb.q) == "different":
+            if _contradict(ma, mb, items[i], items[j]):
                 in_conflict.update((x, y))
                 rx, ry = find(x), find(y)
                 parent[max(rx, ry)] = min(rx, ry)
@@ -340,4 +397,4 @@ def _latest(values: list[ConflictValue]) -> tuple[str | None, str]:
         return None, f"All reports are dated {newest.isoformat()}."
     if len(top) > 1:
         return None, "Latest reports: " + ", ".join(f"[{a}]" for a in top) + f" ({newest.isoformat()})."
-    return top[0], f"[{top[0]}]'s report ({newest.isoformat()}) is the latest."
+    return top[0], f"The latest report is [{top[0]}] ({newest.isoformat()})."

@@ -12,6 +12,9 @@ Replies: a ``str`` is the raw message content, a ``dict`` is a JSON payload (ser
 reply is wrapped as a call to the first tool; ``Fault("raw")`` always lands in ``message.content``
 (a model that ignored the tool). Queued replies (``script=`` / ``push``) are used first, FIFO; then
 the responder; with no responder, ``well_behaved``.
+
+``ep.requests`` holds every request body; ``ep.headers`` (lower-cased names) and ``ep.times``
+(``time.monotonic()`` at arrival) run parallel to it.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
 __all__ = [
+    "MIXED_FAULT_NAMES",
     "Fault",
     "Reply",
     "Responder",
@@ -167,7 +171,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(400, f"invalid JSON body: {exc}")
             return
         ep = self.server.endpoint
-        ep._enter(request)
+        ep._enter(request, {k.lower(): v for k, v in self.headers.items()})
         try:
             self._chat(ep, request)
         finally:
@@ -221,8 +225,11 @@ def _completion(
     message: dict[str, Any] = {"role": "assistant", "content": text}
     if as_tool and tools:
         name = tools[0].get("function", {}).get("name", "tool")
-        call = {"id": f"call_{uuid.uuid4().hex[:12]}", "type": "function",
-                "function": {"name": name, "arguments": text}}
+        call = {
+            "id": f"call_{uuid.uuid4().hex[:12]}",
+            "type": "function",
+            "function": {"name": name, "arguments": text},
+        }
         message = {"role": "assistant", "content": None, "tool_calls": [call]}
         # OpenAI says "stop" when tool_choice forced the function, "tool_calls" when the model chose.
         if finish == "stop" and not isinstance(request.get("tool_choice"), dict):
@@ -235,8 +242,7 @@ def _completion(
         "created": int(time.time()),
         "model": request.get("model") or "scripted",
         "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
-        "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                  "total_tokens": prompt + completion},
+        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
     }
 
 
@@ -253,6 +259,10 @@ class ScriptedEndpoint:
         self.responder: Responder = responder or well_behaved
         self.latency = latency
         self.requests: list[dict[str, Any]] = []
+        # Parallel to ``requests``: lower-cased HTTP headers (to check credentials are sent, and only there)
+        # and arrival times (time.monotonic) to check backoff and that one waiting call blocks no other.
+        self.headers: list[dict[str, str]] = []
+        self.times: list[float] = []
         self.errors: list[str] = []  # exceptions raised by the responder
         self.max_in_flight = 0
         self._in_flight = 0
@@ -319,9 +329,11 @@ class ScriptedEndpoint:
             return queued
         return self.responder(request)
 
-    def _enter(self, request: dict[str, Any]) -> None:
+    def _enter(self, request: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         with self._lock:
             self.requests.append(request)
+            self.headers.append(headers or {})
+            self.times.append(time.monotonic())
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
 
@@ -365,9 +377,69 @@ def is_narrative(request: dict[str, Any]) -> bool:
     return "LLMNarrative" in json.dumps(request)
 
 
+# Words that belong to a quantity ("five [days]", "tens of [thousands]", "more than [400]"): a headline cut
+# right after one would state a different quantity than the sentence, so the cut moves before them.
+_QUANTITY_WORDS = frozenset(
+    {
+        "a",
+        "an",
+        "about",
+        "almost",
+        "around",
+        "at",
+        "least",
+        "more",
+        "less",
+        "than",
+        "over",
+        "under",
+        "nearly",
+        "some",
+        "of",
+        "up",
+        "to",
+        "just",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "hundred",
+        "hundreds",
+        "thousand",
+        "thousands",
+        "million",
+        "millions",
+        "billion",
+        "billions",
+        "tens",
+        "dozen",
+        "dozens",
+        "half",
+    }
+)
+
+
 def _headline(sentence: str, words: int = 12) -> str:
     # Only the sentence's own words, so the headline stays faithful.
-    tokens = sentence.split()[:words]
+    all_tokens = sentence.split()
+    tokens = all_tokens[:words]
+    if len(all_tokens) > words:
+        while len(tokens) > 3 and (
+            any(ch.isdigit() for ch in tokens[-1]) or tokens[-1].lower().strip(",.;:") in _QUANTITY_WORDS
+        ):
+            tokens.pop()
     return " ".join(tokens).rstrip(".,;:!?\"'")
 
 
@@ -420,8 +492,7 @@ def hostile_wrong_numbers(request: dict[str, Any]) -> dict[str, Any]:
 
 def _falsify_outside_markers(text: str) -> str:
     # Keep the [n] citation markers intact: the lie is in the figures, not the references.
-    return re.sub(r"\[\d+\]|[^\[]+", lambda m: m.group(0) if m.group(0).startswith("[") else _falsify(
-        m.group(0)), text)
+    return re.sub(r"\[\d+\]|[^\[]+", lambda m: m.group(0) if m.group(0).startswith("[") else _falsify(m.group(0)), text)
 
 
 def hostile_bad_ids(request: dict[str, Any]) -> dict[str, Any]:
@@ -482,13 +553,24 @@ _MIXED: list[Callable[[dict[str, Any]], Reply]] = [
 ]
 
 MIXED_FAULT_NAMES = [
-    "429", "500", "503", "reset", "truncated", "invalid_json", "schema_violation", "wrong_numbers", "bad_ids",
+    "429",
+    "500",
+    "503",
+    "reset",
+    "truncated",
+    "invalid_json",
+    "schema_violation",
+    "wrong_numbers",
+    "bad_ids",
 ]
 
 
-def mixed_faults(every: int = 3, seed: int = 0) -> Responder:
+def mixed_faults(
+    every: int = 3, seed: int = 0, on_fault: Callable[[str, dict[str, Any]], None] | None = None
+) -> Responder:
     """1 call in ``every`` (the every-th, 2*every-th, ...) misbehaves, cycling through ``MIXED_FAULT_NAMES``
-    starting at index ``seed``; the others are ``well_behaved``. Deterministic and thread-safe."""
+    starting at index ``seed``; the others are ``well_behaved``. Deterministic and thread-safe.
+    ``on_fault(name, request)`` is told of each misbehaviour, so a test can check it left a trace."""
     if every < 1:
         raise ValueError("every must be >= 1")
     calls = itertools.count(1)
@@ -499,6 +581,8 @@ def mixed_faults(every: int = 3, seed: int = 0) -> Responder:
         with lock:
             n = next(calls)
             k = next(faults) % len(_MIXED) if n % every == 0 else None
+            if k is not None and on_fault is not None:
+                on_fault(MIXED_FAULT_NAMES[k], request)
         return well_behaved(request) if k is None else _MIXED[k](request)
 
     return respond

@@ -106,8 +106,7 @@ class Scripted:
             batch["errors"] = {
                 "object": "list",
                 "data": [
-                    {"code": "invalid_url", "line": n, "message": f"line {n}: url must match endpoint"}
-                    for n in bad
+                    {"code": "invalid_url", "line": n, "message": f"line {n}: url must match endpoint"} for n in bad
                 ],
             }
         self.batches[bid] = batch
@@ -179,13 +178,9 @@ class Scripted:
                 )
             )
         if out:
-            batch["output_file_id"] = self.add_file(
-                ("\n".join(out) + "\n").encode(), "batch_output", "out.jsonl"
-            )["id"]
+            batch["output_file_id"] = self.add_file(("\n".join(out) + "\n").encode(), "batch_output", "out.jsonl")["id"]
         if err:
-            batch["error_file_id"] = self.add_file(
-                ("\n".join(err) + "\n").encode(), "batch_output", "err.jsonl"
-            )["id"]
+            batch["error_file_id"] = self.add_file(("\n".join(err) + "\n").encode(), "batch_output", "err.jsonl")["id"]
         failed = len(err) + len(self.fail_in_output & {json.loads(x)["custom_id"] for x in out})
         batch["request_counts"] = {
             "total": len(out) + len(err),
@@ -242,9 +237,7 @@ def make_handler(script: Scripted) -> type[BaseHTTPRequestHandler]:
                         self._send(400, {"error": {"message": "multipart needs file and purpose"}})
                         return
                     filename, data = fields["file"]
-                    self._send(
-                        200, script.add_file(data, fields["purpose"][1].decode(), filename or "upload")
-                    )
+                    self._send(200, script.add_file(data, fields["purpose"][1].decode(), filename or "upload"))
                 elif self.path == "/v1/batches":
                     code, payload = script.create_batch(json.loads(self._body()))
                     self._send(code, payload)
@@ -414,16 +407,13 @@ def test_submit_status_collect_roundtrip(scripted: tuple[Scripted, openai.OpenAI
 
     # Batch pricing is half the synchronous price for the same tokens.
     sync = estimate_cost(MODEL, usage.prompt_tokens, usage.completion_tokens)
-    assert estimate_cost(MODEL, usage.prompt_tokens, usage.completion_tokens, batch=True) == pytest.approx(
-        sync / 2
-    )
+    assert estimate_cost(MODEL, usage.prompt_tokens, usage.completion_tokens, batch=True) == pytest.approx(sync / 2)
 
 
 def test_collect_all_succeed_preserves_every_custom_id(scripted: tuple[Scripted, openai.OpenAI]) -> None:
     script, client = scripted
     reqs = [
-        (f"{i:064x}", {"model": MODEL, "messages": [{"role": "user", "content": f"article {i}"}]})
-        for i in range(25)
+        (f"{i:064x}", {"model": MODEL, "messages": [{"role": "user", "content": f"article {i}"}]}) for i in range(25)
     ]
     batch_id = submit(client, build_batch_lines(reqs), metadata={"run": "test"})
     assert script.batches[batch_id]["metadata"] == {"run": "test"}

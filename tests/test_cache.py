@@ -43,9 +43,7 @@ def make_result(i: int) -> ArticleResult:
 
 
 def key_for(i: int, model: str = "gpt-4o-mini") -> str:
-    return cache_key(
-        article_sha256=f"{i:064x}", model=model, prompt_template="Summarise {{ text }}", schema=SCHEMA
-    )
+    return cache_key(article_sha256=f"{i:064x}", model=model, prompt_template="Summarise {{ text }}", schema=SCHEMA)
 
 
 # ------------------------------------------------------------------ cache_key
@@ -59,9 +57,7 @@ def test_cache_key_is_stable_and_sensitive_to_every_part() -> None:
         schema: dict[str, Any] | str = SCHEMA,
         extra: str = "",
     ) -> str:
-        return cache_key(
-            article_sha256=sha, model=model, prompt_template=template, schema=schema, extra=extra
-        )
+        return cache_key(article_sha256=sha, model=model, prompt_template=template, schema=schema, extra=extra)
 
     k = key()
     assert len(k) == 64 and int(k, 16) >= 0
@@ -193,9 +189,7 @@ WRITER = textwrap.dedent(
 )
 
 
-def spawn_writer(
-    path: Path, first: int, count: int, sleep: float, go: Path | None = None
-) -> subprocess.Popen[str]:
+def spawn_writer(path: Path, first: int, count: int, sleep: float, go: Path | None = None) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
         [
@@ -282,3 +276,25 @@ def test_two_processes_write_concurrently(tmp_path: Path) -> None:
         assert len(cache) == 400
         for i in [*range(200), *range(10_000, 10_200)]:
             assert cache.get(key_for(i)) == make_result(i)
+
+
+def test_open_waits_for_a_writer_on_a_fresh_file(tmp_path: Path) -> None:
+    # Two runs starting together: one is still writing the new file (not yet WAL) when the other opens it.
+    # Switching to WAL then needs a lock SQLite's busy handler does not wait for; opening must still succeed.
+    path = tmp_path / "c.sqlite3"
+    raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    raw.execute("CREATE TABLE other (x)")
+    raw.execute("BEGIN IMMEDIATE")
+    raw.execute("INSERT INTO other VALUES (1)")
+    release = threading.Timer(0.4, lambda: raw.execute("COMMIT"))
+    release.start()
+    t0 = time.monotonic()
+    try:
+        with ResultCache(path) as cache:
+            waited = time.monotonic() - t0
+            cache.put(key_for(1), make_result(1))
+            assert cache.get(key_for(1)) == make_result(1)
+    finally:
+        release.join()
+        raw.close()
+    assert 0.3 < waited < 10

@@ -62,9 +62,7 @@ def test_local_engine_is_free_whatever_the_model_name() -> None:
 
 def test_user_override_via_env_and_argument(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     f = tmp_path / "prices.json"
-    f.write_text(
-        json.dumps({"gpt-4o-mini": {"input": 1, "output": 2}, "my-finetune": {"input": 3, "output": 6}})
-    )
+    f.write_text(json.dumps({"gpt-4o-mini": {"input": 1, "output": 2}, "my-finetune": {"input": 3, "output": 6}}))
     table = load_prices(f)
     assert table["gpt-4o-mini"] == Price(1.0, 2.0)
     assert table["gpt-4o"] == BUILTIN_PRICES["gpt-4o"]  # untouched entries remain
@@ -123,9 +121,7 @@ def test_reservations_count_calls_in_flight() -> None:
 
 
 def test_rough_tokens_on_a_real_article() -> None:
-    text = (Path(__file__).resolve().parents[1] / "examples" / "bbc_2025-05-24.txt").read_text(
-        encoding="utf-8"
-    )
+    text = (Path(__file__).resolve().parents[1] / "examples" / "bbc_2025-05-24.txt").read_text(encoding="utf-8")
     n = rough_tokens(text)
     words = len(text.split())
     # English runs ~1.3 tokens a word; the estimate must be in that neighbourhood, not off by an order.

@@ -60,8 +60,9 @@ def test_seed_headers() -> None:
     assert ap.date == dt.date(2025, 5, 25) and bbc.date == dt.date(2025, 5, 24)
     assert ap.title == AP_TEXT.splitlines()[0].split(" ", 3)[3]
     assert ap.title.startswith("Russia and Ukraine exchanged hundreds of prisoners Saturday")
-    assert bbc.title == ("Russia and Ukraine have swapped hundreds more prisoners, "
-                         "according to the Russian defence ministry.")
+    assert bbc.title == (
+        "Russia and Ukraine have swapped hundreds more prisoners, according to the Russian defence ministry."
+    )
     assert ap.text == AP_TEXT and bbc.text == BBC_TEXT  # unchanged, header included
     # The body starts after the header line and the blank line under it.
     assert ap.body_start == len(AP_TEXT.splitlines(keepends=True)[0]) + 1
@@ -140,8 +141,12 @@ def test_directory_is_recursive_sorted_and_filtered(tmp_path: Path) -> None:
 def test_input_order_is_kept(tmp_path: Path) -> None:
     d = make_tree(tmp_path)
     res = load_inputs([str(BBC), str(d / "sub"), str(AP)])
-    assert [Path(a.path).name for a in res.articles] == ["bbc_2025-05-24.txt", "c.markdown", "d.htm",
-                                                          "ap_2025-05-25.txt"]
+    assert [Path(a.path).name for a in res.articles] == [
+        "bbc_2025-05-24.txt",
+        "c.markdown",
+        "d.htm",
+        "ap_2025-05-25.txt",
+    ]
     assert [a.id for a in res.articles] == ["a1", "a2", "a3", "a4"]
 
 
@@ -239,7 +244,8 @@ def test_symlink_loops(tmp_path: Path, good: Path) -> None:
     assert res.articles[4].path == str(good) and len(res.articles) == 5
     # self.txt is met once by the walk and once named directly; it is one path, reported once.
     assert [(e.path, e.reason) for e in res.errors] == [
-        (str(self_link), "symlink loop (too many levels of symbolic links)")]
+        (str(self_link), "symlink loop (too many levels of symbolic links)")
+    ]
     assert any("symlink loop" in n and "back" in n for n in res.notes)
 
 
@@ -361,8 +367,10 @@ def test_html_sniffed_without_extension(tmp_path: Path) -> None:
 
 def test_html_without_article_text(tmp_path: Path, good: Path) -> None:
     p = tmp_path / "empty.html"
-    p.write_text("<!doctype html><html><head><title>x</title><script>var a = 1;</script></head>"
-                 "<body></body></html>", encoding="utf-8")
+    p.write_text(
+        "<!doctype html><html><head><title>x</title><script>var a = 1;</script></head><body></body></html>",
+        encoding="utf-8",
+    )
     res = load_inputs([str(p), str(good)])
     one_error(res, p, "no article text")
     only_good(res, good)

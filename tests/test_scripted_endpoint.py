@@ -40,15 +40,22 @@ FACT_BLOCK = "<facts>\n" + "\n".join(f"[{i}] {f}" for i, f in enumerate(FACTS, 1
 
 
 def extraction_request() -> dict[str, Any]:
-    return {"model": "m", "messages": [
-        {"role": "system", "content": "Return LLMExtraction JSON."},
-        {"role": "user", "content": f"Summarise:\n{ARTICLE}"},
-    ]}
+    return {
+        "model": "m",
+        "messages": [
+            {"role": "system", "content": "Return LLMExtraction JSON."},
+            {"role": "user", "content": f"Summarise:\n{ARTICLE}"},
+        ],
+    }
 
 
 def narrative_request() -> dict[str, Any]:
-    return {"model": "m", "messages": [{"role": "user", "content": [
-        {"type": "text", "text": f"Write an LLMNarrative from:\n{FACT_BLOCK}"}]}]}
+    return {
+        "model": "m",
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": f"Write an LLMNarrative from:\n{FACT_BLOCK}"}]}
+        ],
+    }
 
 
 def client(ep: ScriptedEndpoint, timeout: float = 5.0) -> openai.OpenAI:
@@ -89,8 +96,10 @@ def test_models_route_and_404() -> None:
 
 def test_tools_request_gets_a_tool_call() -> None:
     tools = [{"type": "function", "function": {"name": "LLMExtraction", "parameters": {"type": "object"}}}]
-    req = extraction_request() | {"tools": tools,
-                                  "tool_choice": {"type": "function", "function": {"name": "LLMExtraction"}}}
+    req = extraction_request() | {
+        "tools": tools,
+        "tool_choice": {"type": "function", "function": {"name": "LLMExtraction"}},
+    }
     with ScriptedEndpoint() as ep:
         resp = chat(ep, req)
     msg = resp.choices[0].message
@@ -104,8 +113,9 @@ def test_instructor_tools_mode_parses_the_reply() -> None:
     instructor = pytest.importorskip("instructor")
     with ScriptedEndpoint() as ep:
         ic = instructor.from_openai(client(ep), mode=instructor.Mode.TOOLS)
-        out = ic.chat.completions.create(model="m", response_model=LLMExtraction, max_retries=0,
-                                         messages=extraction_request()["messages"])
+        out = ic.chat.completions.create(
+            model="m", response_model=LLMExtraction, max_retries=0, messages=extraction_request()["messages"]
+        )
         assert "tools" in ep.requests[0]
     assert isinstance(out, LLMExtraction)
     assert [f.sentence_ids for f in out.facts] == [[1], [2], [3], [5]]
@@ -143,16 +153,17 @@ def test_429_with_retry_after() -> None:
 
 @pytest.mark.parametrize("status", [500, 503])
 def test_server_errors(status: int) -> None:
-    with ScriptedEndpoint(script=[Fault("status", status=status)]) as ep, \
-            pytest.raises(openai.InternalServerError) as info:
+    with (
+        ScriptedEndpoint(script=[Fault("status", status=status)]) as ep,
+        pytest.raises(openai.InternalServerError) as info,
+    ):
         chat(ep)
     assert info.value.status_code == status
 
 
 def test_client_retries_through_a_429() -> None:
     # The openai client's own retry honours Retry-After; two faults then success.
-    with ScriptedEndpoint(script=[Fault("status", status=429, retry_after=0.1),
-                                  Fault("status", status=503)]) as ep:
+    with ScriptedEndpoint(script=[Fault("status", status=429, retry_after=0.1), Fault("status", status=503)]) as ep:
         c = openai.OpenAI(base_url=ep.base_url, api_key="t", max_retries=2, timeout=5)
         resp = c.chat.completions.create(**extraction_request())
         assert len(ep.requests) == 3
@@ -193,8 +204,7 @@ def test_latency_overlaps_concurrent_async_calls() -> None:
     async def run(ep: ScriptedEndpoint) -> list[Any]:
         ac = openai.AsyncOpenAI(base_url=ep.base_url, api_key="t", max_retries=0, timeout=10)
         try:
-            return await asyncio.gather(*(ac.chat.completions.create(**extraction_request())
-                                          for _ in range(10)))
+            return await asyncio.gather(*(ac.chat.completions.create(**extraction_request()) for _ in range(10)))
         finally:
             await ac.close()
 
@@ -239,8 +249,9 @@ def test_well_behaved_extraction_is_faithful() -> None:
 
 def test_well_behaved_narrative_cites_facts() -> None:
     out = LLMNarrative.model_validate(well_behaved(narrative_request()))
-    assert out.narrative == ("Each side brought home 307 soldiers [1]. Kyiv was hit by 14 missiles [2]. "
-                             "1,000 prisoners in all [3].")
+    assert out.narrative == (
+        "Each side brought home 307 soldiers [1]. Kyiv was hit by 14 missiles [2]. 1,000 prisoners in all [3]."
+    )
 
 
 def test_hostile_wrong_numbers_changes_every_number() -> None:

@@ -69,10 +69,12 @@ ol.facts li { margin:.45rem 0; }
 .conflict .note { margin:.35rem 0 0; font-size:.9rem; color:var(--warn-ink); }
 .latest { font-size:.72rem; background:var(--warn-line); color:#fff; border-radius:4px; padding:0 .3rem;
   margin-left:.25rem; }
+.cites, .nowrap { white-space:nowrap; }
 .cite { position:relative; display:inline; }
 .cite > a { font-size:.75em; vertical-align:super; line-height:0; text-decoration:none;
   color:var(--accent);
   padding:0 .1em; border-radius:3px; }
+.cite.inline > a { font-size:inherit; vertical-align:baseline; line-height:inherit; }
 .cite > a:hover, .cite > a:focus { background:var(--accent); color:#fff; outline:none; }
 .tip { display:none; position:absolute; z-index:10; top:1.4em; left:0; width:max-content;
   max-width:min(24rem,86vw);
@@ -83,6 +85,7 @@ ol.facts li { margin:.45rem 0; }
 .tip .src { color:#c9d3da; font-size:.8rem; }
 .cite:hover > .tip, .cite:focus-within > .tip { display:block; }
 .sources li { margin:.3rem 0; }
+h2.texts { margin-top:2rem; }
 .source { border-top:1px solid var(--line); margin-top:1.25rem; }
 .source .text { white-space:pre-wrap; font-size:.95rem; background:var(--soft); padding:.75rem;
   border-radius:6px; }
@@ -141,15 +144,16 @@ class _Ctx:
             return "#" + mark_id(c)
         return f"#ref-{c.article}"
 
-    def cite(self, c: Citation) -> str:
-        """A citation marker with its tooltip."""
+    def cite(self, c: Citation, *, inline: bool = False) -> str:
+        """A citation marker with its tooltip; ``inline`` sets it on the line instead of superscript."""
         self.tips += 1
         tip = f"tip-{self.tips}"
         ref = self.refs.get(c.article)
         title = ref.title if ref else c.article
         date = ref.date.isoformat() if ref and ref.date else "date unknown"
         return (
-            f'<span class="cite"><a href="{e(self.target(c))}" aria-describedby="{tip}">'
+            f'<span class="cite{" inline" if inline else ""}">'
+            f'<a href="{e(self.target(c))}" aria-describedby="{tip}">'
             f"[{e(self.number(c.article))}]</a>"
             f'<span class="tip" role="tooltip" id="{tip}"><q>{e(" ".join(c.quote.split()))}</q>'
             f'<span class="src">[{e(self.number(c.article))}] {e(title)} · {e(date)}</span></span></span>'
@@ -162,7 +166,7 @@ class _Ctx:
             if (c.article, c.start, c.end) not in seen:
                 seen.add((c.article, c.start, c.end))
                 out.append(self.cite(c))
-        return "".join(out)
+        return f'<span class="cites">{"".join(out)}</span>' if out else ""
 
     def article_marks(self, text: str, citations: list[Citation]) -> str:
         """Escape ``text`` whose ``[a1]`` article ids become that article's citation marker."""
@@ -173,7 +177,7 @@ class _Ctx:
                 continue
             own = [c for c in citations if c.article == piece]
             if own:
-                out.append(self.cite(own[0]))
+                out.append(self.cite(own[0], inline=True))
             elif piece in self.numbers:
                 out.append(f'<a href="#ref-{e(piece)}">[{self.numbers[piece]}]</a>')
             else:
@@ -181,14 +185,26 @@ class _Ctx:
         return "".join(out)
 
 
+def _glue(text: str, marks: str) -> str:
+    """Escaped ``text`` followed by ``marks``, the last word and the markers kept on one line."""
+    if not marks:
+        return e(text)
+    head, sep, last = text.rpartition(" ")
+    if len(last) > 30:  # a long token must stay free to wrap on a phone
+        return e(text) + marks
+    return f'{e(head)}{sep}<span class="nowrap">{e(last)}{marks}</span>'
+
+
 def _narrative(story: Story, ctx: _Ctx) -> str:
     out: list[str] = []
     pos = 0
     for m in MARKER.finditer(story.summary):
-        out.append(e(story.summary[pos : m.start()]))
+        # "dollars [1]." reads "dollars¹." once the marker is a superscript.
+        before = story.summary[pos : m.start()].rstrip(" ")
         k = int(m.group(1))
-        if 1 <= k <= len(story.facts):  # markers that resolve to nothing are dropped, as in brief.md
-            out.append(ctx.cites(story.facts[k - 1].citations))
+        # Markers that resolve to nothing are dropped, as in brief.md.
+        marks = ctx.cites(story.facts[k - 1].citations) if 1 <= k <= len(story.facts) else ""
+        out.append(_glue(before, marks))
         pos = m.end()
     out.append(e(story.summary[pos:]))
     return "".join(out)
@@ -201,26 +217,23 @@ def _fact(f: BriefFact, ctx: _Ctx, anchor: str) -> str:
         badge = f'<span class="badge multi">{f.corroboration} sources agree</span>'
     if f.origin == "extractive":
         badge += '<span class="badge extractive">extractive: quoted from the article</span>'
-    agree = "".join(f'<span class="agree">≈ {ctx.article_marks(a, f.citations)}</span>' for a in f.agreement)
-    return f'<li id="{e(anchor)}">{e(f.text)}{ctx.cites(f.citations)} {badge}{agree}</li>'
+    agree = "".join(f'<span class="agree">Same figure: {ctx.article_marks(a, f.citations)}</span>' for a in f.agreement)
+    return f'<li id="{e(anchor)}">{_glue(f.text, ctx.cites(f.citations))} {badge}{agree}</li>'
 
 
 def _conflict(c: Conflict, ctx: _Ctx) -> str:
     rows = []
     for v in c.values:
-        ref = ctx.refs.get(v.article)
-        who = ref.title if ref else v.article
-        when = f" · {v.date.day} {v.date:%b %Y}" if v.date else " · date unknown"
+        when = f"{v.date.day} {v.date:%b %Y}" if v.date else "date unknown"
         latest = '<span class="latest">latest</span>' if c.latest == v.article else ""
         rows.append(
-            f'<li><span class="value">{e(v.value)}</span>{ctx.cite(v.citation)} '
-            f"<span>{e(who)}{e(when)}</span>{latest}</li>"
+            f'<li><span class="value">{e(v.value)}</span> — source {ctx.cite(v.citation, inline=True)}, '
+            f'<span class="when">{e(when)}</span>{latest}</li>'
         )
     cites = [v.citation for v in c.values]
     note = f'<p class="note">{ctx.article_marks(c.note, cites)}</p>' if c.note else ""
     return (
-        f'<div class="conflict" role="note"><h3>Sources differ: {e(c.label)}</h3>'
-        f"<ul>{''.join(rows)}</ul>{note}</div>"
+        f'<div class="conflict" role="note"><h3>Sources differ: {e(c.label)}</h3><ul>{"".join(rows)}</ul>{note}</div>'
     )
 
 
@@ -236,9 +249,7 @@ def _story(i: int, story: Story, ctx: _Ctx) -> str:
     ]
     if story.summary:
         composed = (
-            ' <span class="composed">(composed from the verified facts)</span>'
-            if story.summary_origin != "llm"
-            else ""
+            ' <span class="composed">(composed from the verified facts)</span>' if story.summary_origin != "llm" else ""
         )
         parts.append(f'<p class="narrative">{_narrative(story, ctx)}{composed}</p>')
     parts += [_conflict(c, ctx) for c in story.conflicts]
@@ -307,8 +318,8 @@ def _audit(brief: Brief, ctx: _Ctx) -> str:
             )
         parts.append("".join(rows))
     statuses = [
-        f"<li>[{ctx.number(r.article.id)}] {e(r.article.title)}: {e(r.status)}"
-        f"{' (cached)' if r.cached else ''}</li>"
+        f'<li>[{ctx.number(r.article.id)}] {e(r.article.title)} <span class="badge">{e(r.status)}'
+        f"{', cached' if r.cached else ''}</span></li>"
         for r in brief.results
     ]
     if statuses:
@@ -329,7 +340,10 @@ def render_html(brief: Brief, articles: Mapping[str, Article]) -> str:
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
         f"script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'"
     )
-    meta = [f"{len(ctx.refs)} article{'s' if len(ctx.refs) != 1 else ''}", f"{len(brief.stories)} stories"]
+    meta = [
+        f"{len(ctx.refs)} article{'s' if len(ctx.refs) != 1 else ''}",
+        f"{len(brief.stories)} stor{'ies' if len(brief.stories) != 1 else 'y'}",
+    ]
     if brief.engine:
         meta.append(f"engine: {brief.engine.name} ({brief.engine.model})")
     meta.append(f"generated {brief.generated_at:%Y-%m-%d %H:%M} UTC")
@@ -358,13 +372,13 @@ def render_html(brief: Brief, articles: Mapping[str, Article]) -> str:
             f'<li id="ref-{e(aid)}">[{ctx.numbers[aid]}] {e(ref.title)} · {e(when)} · '
             f"<code>{e(ref.path)}</code>{link}</li>"
         )
-    body.append(
-        '<section class="sources" id="sources"><h2>Sources</h2><ul>' + "".join(refs) + "</ul></section>"
-    )
+    body.append('<section class="sources" id="sources"><h2>Sources</h2><ul>' + "".join(refs) + "</ul></section>")
     if brief.errors:
         errs = "".join(f"<li><code>{e(x.path)}</code>: {e(x.reason)}</li>" for x in brief.errors)
         body.append(f'<section class="errors"><h2>Inputs not used</h2><ul>{errs}</ul></section>')
     body.append(_audit(brief, ctx))
+    if articles:
+        body.append('<h2 class="texts">Source texts</h2>')
     for aid, art in articles.items():
         when = art.date.isoformat() if art.date else "date unknown"
         body.append(

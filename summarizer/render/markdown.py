@@ -16,10 +16,12 @@ MARKER = re.compile(r"\[(\d+)\]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
 
-def escape(text: str) -> str:
+def escape(text: str, *, keep_edges: bool = False) -> str:
     """Article/LLM text as inert Markdown: no raw HTML, no links, no emphasis, no fake [n] markers."""
     text = text.replace("&", "&amp;")
     text = _MD_SPECIAL.sub(lambda m: {"<": "&lt;", ">": "&gt;"}.get(m.group(1), "\\" + m.group(1)), text)
+    if keep_edges:  # a piece between markers keeps its outer spaces
+        return re.sub(r"\s+", " ", text)
     return " ".join(text.split())
 
 
@@ -51,7 +53,9 @@ def narrative(story: Story, numbers: Mapping[str, int]) -> str:
 def _agreement(line: str, numbers: Mapping[str, int]) -> str:
     # reconcile writes agreement strings with article ids in brackets: "[a1]".
     pieces = re.split(r"\[(a\d+)\]", line)
-    return "".join(f"[{numbers[p]}]" if i % 2 and p in numbers else escape(p) for i, p in enumerate(pieces))
+    return "".join(
+        f"[{numbers[p]}]" if i % 2 and p in numbers else escape(p, keep_edges=True) for i, p in enumerate(pieces)
+    ).strip()
 
 
 def conflict(c: Conflict, numbers: Mapping[str, int]) -> str:
@@ -59,7 +63,7 @@ def conflict(c: Conflict, numbers: Mapping[str, int]) -> str:
     for v in c.values:
         when = f" ({v.date.day} {v.date:%b})" if v.date else ""
         parts.append(f"{escape(v.value)} [{numbers.get(v.article, '?')}]{when}")
-    latest = f" — latest report: [{numbers[c.latest]}]" if c.latest in numbers else ""
+    latest = f" — latest report: [{numbers[c.latest]}]" if c.latest is not None and c.latest in numbers else ""
     return f"- **{escape(c.label).capitalize()}**: " + " vs ".join(parts) + latest
 
 
@@ -89,10 +93,10 @@ def render_markdown(brief: Brief) -> str:
             lines += [conflict(c, numbers) for c in story.conflicts]
         lines.append("")
     lines += ["## Sources", ""]
-    for a in brief.articles:
-        when = a.date.isoformat() if a.date else "date unknown"
-        mark = " — extractive evidence only" if status.get(a.id) == "extractive" else ""
-        lines.append(f"[{numbers[a.id]}] {escape(a.title)} — {when} — `{a.path.replace('`', '')}`{mark}")
+    for ref in brief.articles:
+        when = ref.date.isoformat() if ref.date else "date unknown"
+        mark = " — extractive evidence only" if status.get(ref.id) == "extractive" else ""
+        lines.append(f"[{numbers[ref.id]}] {escape(ref.title)} — {when} — `{ref.path.replace('`', '')}`{mark}")
     if brief.errors:
         lines += ["", "## Inputs not used", ""]
         lines += [f"- `{e.path.replace('`', '')}`: {escape(e.reason)}" for e in brief.errors]
@@ -102,6 +106,7 @@ def render_markdown(brief: Brief) -> str:
         "brief.json lists each with its reasons."
     )
     u = brief.usage
-    lines.append(f"LLM calls: {u.calls}, tokens: {u.prompt_tokens}+{u.completion_tokens}, "
-                 f"estimated cost: ${u.cost_usd:.4f}.")
+    lines.append(
+        f"LLM calls: {u.calls}, tokens: {u.prompt_tokens}+{u.completion_tokens}, estimated cost: ${u.cost_usd:.4f}."
+    )
     return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,59 @@
+"""`summarizer verify`'s engine: every number of a summary against every sentence of its sources."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from summarizer.factcheck import format_report, summary_blocks, verify_summary
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = [(p.name, p.read_text(encoding="utf-8")) for p in sorted((ROOT / "examples").glob("*.txt"))]
+
+FAITHFUL = """# Prisoner swap, 2025-05-25
+
+## Key facts
+
+1. Russia and Ukraine each returned 307 prisoners of war on Saturday [1], after 390 on Friday [2].
+2. **At least 15** people were injured in Kyiv by 14 ballistic missiles and 250 drones [^3].
+- Ukrainian forces shot down six missiles, so eight got through.
+- Fighting went on along the roughly 1,000-kilometre front line ([BBC](https://www.bbc.co.uk/news/x)).
+- The talks in Istanbul agreed to swap 1,000 prisoners; Russia invaded in 2022.
+"""
+
+
+def test_faithful_summary_passes() -> None:
+    report = verify_summary(FAITHFUL, SOURCES)
+    assert report.ok, format_report(report)
+    assert report.sources == [name for name, _ in SOURCES]
+    # 307, 390, at least 15, 14, 250, six, eight, 1,000-km, 1,000, 2022; list numbers, heading date ignored
+    assert report.numbers_checked == report.supported == 10
+
+
+def test_wrong_numbers_are_reported_with_their_sentence_and_source() -> None:
+    summary = FAITHFUL.replace("307 prisoners", "370 prisoners").replace("in 2022", "in 2023")
+    summary = summary.replace("**At least 15**", "15")
+    report = verify_summary(summary, SOURCES)
+    assert not report.ok
+    bad = {i.finding.quantity.text: i for i in report.issues}
+    assert set(bad) == {"370", "15", "2023"}
+    assert "370 prisoners" in bad["370"].sentence
+    assert bad["370"].finding.candidates[0].quantity.text == "307"
+    assert re.fullmatch(r"(ap|bbc)_2025-05-2[45]\.txt sentence \d+", bad["370"].finding.candidates[0].evidence)
+    assert bad["2023"].finding.candidates[0].quantity.text == "2022"
+    text = format_report(report)
+    assert "3 unsupported" in text
+    assert "'370'" in text and "307" in text and "bbc_2025-05-24.txt sentence" in text
+
+
+def test_markup_is_not_checked() -> None:
+    blocks = summary_blocks(FAITHFUL)
+    assert blocks[0] == ("Prisoner swap, 2025-05-25", True)
+    body = " ".join(text for text, _ in blocks)
+    assert "[1]" not in body and "[^3]" not in body and "https://" not in body and "**" not in body
+    assert not any(text.startswith(("1.", "2.", "-")) for text, _ in blocks)
+
+
+def test_a_heading_figure_is_still_checked() -> None:
+    report = verify_summary("## 3,000 prisoners freed\n\nEach side returned 307 prisoners.", SOURCES)
+    assert [i.finding.quantity.text for i in report.issues] == ["3,000"]
