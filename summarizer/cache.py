@@ -143,7 +143,24 @@ class ResultCache:
                 return None
 
     def put(self, key: str, result: ArticleResult) -> None:
-        value = result.model_dump_json()
+        self._put_raw(key, result.model_dump_json())
+
+    def get_text(self, key: str) -> str | None:
+        """A verified text (a story narrative, a digest) stored under ``key``."""
+        with self._lock:
+            row = self.conn.execute("SELECT value FROM results WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            value = json.loads(row[0])
+        except ValueError:
+            return None
+        return value.get("text") if isinstance(value, dict) and isinstance(value.get("text"), str) else None
+
+    def put_text(self, key: str, text: str) -> None:
+        self._put_raw(key, json.dumps({"text": text}, ensure_ascii=False))
+
+    def _put_raw(self, key: str, value: str) -> None:
         now = dt.datetime.now(dt.UTC).timestamp()
         with self._lock:
             conn = self.conn

@@ -85,9 +85,9 @@ class Extracted:
 
 
 def _score(candidate: LLMExtraction, doc: Document) -> int:
-    from summarizer.verify import check_fact
+    from summarizer.verify import judge_fact
 
-    return sum(check_fact(f.text, f.sentence_ids, doc).ok for f in candidate.facts)
+    return sum(judge_fact(f.text, f.sentence_ids, doc)[0].ok for f in candidate.facts)
 
 
 def _parse(raw: str) -> LLMExtraction | None:

@@ -9,9 +9,11 @@ composition from the facts stands in. The digest follows the same rule.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ConfigDict, ValidationInfo, model_validator
 
@@ -22,6 +24,7 @@ from summarizer.models import (
     BriefFact,
     Conflict,
     Document,
+    LLMDigest,
     LLMNarrative,
     Rejection,
     Story,
@@ -29,12 +32,20 @@ from summarizer.models import (
 )
 from summarizer.templates import Prompts
 
+if TYPE_CHECKING:
+    from summarizer.cache import ResultCache
+
 MARKER = re.compile(r"\[(\d+)\]")
 NARRATIVE_FACTS = 12
 
 
 def check_narrative(text: str, facts: Sequence[BriefFact]) -> list[str]:
     """Problems with a narrative whose [n] markers index ``facts`` (1-based). Empty list: it passes."""
+    return check_cited_text(text, [f.text for f in facts], "fact")
+
+
+def check_cited_text(text: str, items: Sequence[str], noun: str) -> list[str]:
+    """Every sentence cites [n] items that exist, and its numbers and words are supported by them."""
     from summarizer.segment import split_sentences
     from summarizer.verify import grounding_problems, number_problems
 
@@ -44,19 +55,18 @@ def check_narrative(text: str, facts: Sequence[BriefFact]) -> list[str]:
     for s, e in split_sentences(text):
         sentence = text[s:e]
         marks = [int(m) for m in MARKER.findall(sentence)]
-        bad = [m for m in marks if not 1 <= m <= len(facts)]
+        bad = [m for m in marks if not 1 <= m <= len(items)]
         if bad:
-            problems.append(f"marker [{bad[0]}] does not exist; facts are [1] to [{len(facts)}]")
+            problems.append(f"marker [{bad[0]}] does not exist; {noun}s are [1] to [{len(items)}]")
             continue
         if not marks:
-            problems.append(f"sentence cites no fact: {sentence[:80]!r}")
+            problems.append(f"sentence cites no {noun}: {sentence[:80]!r}")
             continue
-        cited = [facts[m - 1] for m in dict.fromkeys(marks)]
+        cited = list(dict.fromkeys(marks))
         plain = MARKER.sub("", sentence)
-        evidence = [(f"fact [{m}]", facts[m - 1].text) for m in dict.fromkeys(marks)]
-        nums, _ = number_problems(plain, evidence)
+        nums, _ = number_problems(plain, [(f"{noun} [{m}]", items[m - 1]) for m in cited])
         problems += nums
-        problems += grounding_problems(plain, " ".join(f.text for f in cited))
+        problems += grounding_problems(plain, " ".join(items[m - 1] for m in cited))
     return problems
 
 
@@ -139,8 +149,13 @@ def build_stories(results: Sequence[ArticleResult], docs: Mapping[str, Document]
     return stories
 
 
+def text_key(kind: str, model: str, system: str, user: str) -> str:
+    """Cache key of a generated text: the rendered prompt pins the template, the facts and the model."""
+    return hashlib.sha256(json.dumps([kind, model, system, user]).encode("utf-8")).hexdigest()
+
+
 async def write_narrative(
-    story: Story, llm: LLM, prompts: Prompts, *, max_reasks: int = 1
+    story: Story, llm: LLM, prompts: Prompts, *, max_reasks: int = 1, cache: ResultCache | None = None
 ) -> tuple[list[Rejection], Usage]:
     """Replace the composed narrative with a verified LLM one, if the model manages it."""
     facts = story.facts[:NARRATIVE_FACTS]
@@ -150,6 +165,12 @@ async def write_narrative(
     conflicts = [conflict_line(c, index) for c in story.conflicts]
     system = prompts.render("narrative.system.j2", conflicts=conflicts)
     user = prompts.render("narrative.user.j2", title=story.title, facts=facts, conflicts=conflicts)
+    key = text_key("narrative", llm.endpoint.model, system, user)
+    if cache is not None:
+        hit = cache.get_text(key)
+        if hit is not None and not check_narrative(hit, facts):  # re-verified: the cache is not trusted blindly
+            story.summary, story.summary_origin = hit, "llm"
+            return [], Usage()
     context: dict[str, Any] = {"facts": facts}
     out = await llm.structured(
         label=story.id,
@@ -169,9 +190,66 @@ async def write_narrative(
     if isinstance(out.value, LLMNarrative):
         story.summary = out.value.narrative.strip()
         story.summary_origin = "llm"
+        if cache is not None:
+            cache.put_text(key, story.summary)
     elif out.error and not out.failures:
         rejected.append(Rejection(stage="merge", field="narrative", content="(no response)", reasons=[out.error]))
     return rejected, out.usage
+
+
+class CheckedDigest(LLMDigest):
+    model_config = ConfigDict(title="LLMDigest")
+
+    @model_validator(mode="after")
+    def _verified(self, info: ValidationInfo) -> CheckedDigest:
+        stories = (info.context or {}).get("stories")
+        if stories is not None:
+            problems = check_cited_text(self.digest, stories, "story")
+            if problems:
+                raise ValueError("Fix exactly these problems in the digest:\n- " + "\n- ".join(problems[:10]))
+        return self
+
+
+def _story_evidence(story: Story) -> str:
+    return " ".join([story.title, *(f.text for f in story.facts[:3])])
+
+
+async def write_digest(
+    stories: Sequence[Story], llm: LLM, prompts: Prompts, *, max_reasks: int = 1, cache: ResultCache | None = None
+) -> tuple[str | None, list[Rejection], Usage]:
+    """A verified LLM digest with [n] markers indexing ``stories``, or None (the composed one stands)."""
+    shown = list(stories[:8])
+    if not shown:
+        return None, [], Usage()
+    system = prompts.render("digest.system.j2")
+    user = prompts.render("digest.user.j2", stories=shown)
+    evidence = [_story_evidence(s) for s in shown]
+    key = text_key("digest", llm.endpoint.model, system, user)
+    if cache is not None:
+        hit = cache.get_text(key)
+        if hit is not None and not check_cited_text(hit, evidence, "story"):
+            return hit, [], Usage()
+    out = await llm.structured(
+        label="digest",
+        system=system,
+        user=user,
+        response_model=CheckedDigest,
+        context={"stories": evidence},
+        max_reasks=max_reasks,
+        max_tokens=300,
+    )
+    rejected = [
+        Rejection(stage="digest", field="digest", content=raw[:2000] or "(empty)", reasons=[err], attempt=n)
+        for n, raw, err in out.failures
+    ]
+    if isinstance(out.value, LLMDigest):
+        text = out.value.digest.strip()
+        if cache is not None:
+            cache.put_text(key, text)
+        return text, rejected, out.usage
+    if out.error and not out.failures:
+        rejected.append(Rejection(stage="digest", field="digest", content="(no response)", reasons=[out.error]))
+    return None, rejected, out.usage
 
 
 def digest(stories: Sequence[Story]) -> str:

@@ -90,6 +90,12 @@ class LLMNarrative(BaseModel):
     narrative: str = Field(description="A short paragraph citing facts as [n].")
 
 
+class LLMDigest(BaseModel):
+    """What the model is asked to return for the top-of-brief digest."""
+
+    digest: str = Field(description="One to three sentences citing stories as [n].")
+
+
 # ---------------------------------------------------------------- verify
 
 
@@ -216,7 +222,8 @@ class Brief(BaseModel):
     title: str
     generated_at: dt.datetime
     dates: list[dt.date] = Field(default_factory=list)
-    digest: str = ""
+    digest: str = Field("", description="Top-of-brief digest; [n] markers index ``stories`` (1-based).")
+    digest_origin: Literal["llm", "composed"] = "composed"
     engine: EngineInfo | None = None
     articles: list[ArticleRef] = Field(default_factory=list)
     results: list[ArticleResult] = Field(default_factory=list)

@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from summarizer.models import (
     ArticleResult,
@@ -20,6 +20,7 @@ from summarizer.models import (
     EngineInfo,
     InputError,
     Rejection,
+    Story,
     Usage,
 )
 from summarizer.templates import Prompts
@@ -164,8 +165,9 @@ async def build_brief(
     errors: Sequence[InputError] = (),
     engine: EngineInfo | None = None,
     budget: Budget | None = None,
+    cache: ResultCache | None = None,
 ) -> Brief:
-    from summarizer.merge import build_stories, digest, write_narrative
+    from summarizer.merge import build_stories, digest, write_digest, write_narrative
 
     by_id = {d.article.id: d for d in docs}
     stories = build_stories(results, by_id)
@@ -175,14 +177,31 @@ async def build_brief(
         if not r.cached:
             usage.add(r.usage)
     if llm is not None and options.narrative:
-        for story in stories:
-            if budget is not None and not budget.allow(llm.cost_of(2000, 400)):
-                break
-            rej, u = await write_narrative(story, llm, prompts)
+        sem = asyncio.Semaphore(max(1, options.concurrency))
+
+        async def narrate(story: Story) -> tuple[list[Rejection], Usage]:
+            async with sem:
+                if budget is not None and not budget.reserve(estimate := llm.cost_of(2000, 400)):
+                    return [], Usage()
+                rej, u = await write_narrative(story, llm, prompts, cache=cache)
+                if budget is not None:
+                    budget.settle(estimate, u.cost_usd)
+                return rej, u
+
+        for rej, u in await asyncio.gather(*(narrate(s) for s in stories)):
             rejected += rej
             usage.add(u)
-            if budget is not None:
-                budget.spend(u.cost_usd)
+    top = digest(stories)
+    origin: Literal["llm", "composed"] = "composed"
+    wanted = llm is not None and options.narrative and len(stories) > 1  # one story: its title is the digest
+    if llm is not None and wanted and (budget is None or budget.allow(llm.cost_of(1500, 300))):
+        text, rej, u = await write_digest(stories, llm, prompts, cache=cache)
+        rejected += rej
+        usage.add(u)
+        if budget is not None:
+            budget.spend(u.cost_usd)
+        if text:
+            top, origin = text, "llm"
     dates = sorted({d.article.date for d in docs if d.article.date})
     title = "Brief" + (f": {dates[0]:%-d %B %Y}" if len(dates) == 1 else "")
     if len(dates) > 1:
@@ -191,7 +210,8 @@ async def build_brief(
         title=title,
         generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
         dates=dates,
-        digest=digest(stories),
+        digest=top,
+        digest_origin=origin,
         engine=engine,
         articles=[ref(d) for d in docs],
         results=list(results),

@@ -196,7 +196,15 @@ def run_brief(req: BriefRequest) -> int:
                             docs, llm, prompts, options, cache=cache, progress=progress, budget=budget, stats=stats
                         )
                     return await build_brief(
-                        docs, results, llm, prompts, options, errors=loaded.errors, engine=engine, budget=budget
+                        docs,
+                        results,
+                        llm,
+                        prompts,
+                        options,
+                        errors=loaded.errors,
+                        engine=engine,
+                        budget=budget,
+                        cache=cache,
                     )
                 finally:
                     await llm.close()

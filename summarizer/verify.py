@@ -228,6 +228,18 @@ def locate(text: str, doc: Document, min_share: float = 0.9) -> int | None:
     return best[1] if best else None
 
 
+def judge_fact(text: str, sentence_ids: Sequence[int], doc: Document) -> tuple[FactVerdict, list[int], str | None]:
+    """check_fact, plus re-anchoring a near-verbatim copy to the sentence it copies: (verdict, ids, note)."""
+    ids = list(sentence_ids)
+    verdict = check_fact(text, ids, doc)
+    if verdict.ok:
+        return verdict, ids, None
+    found = locate(text, doc)
+    if found is not None and found not in ids and check_fact(text, [found], doc).ok:
+        return FactVerdict(True), [found], f"fact citation re-anchored: cited {ids}, its text is sentence {found}"
+    return verdict, ids, None
+
+
 def check_article_text(text: str, doc: Document) -> tuple[list[str], list[int]]:
     """Headline/summary against the whole article: (problems, ids of sentences backing its numbers)."""
     if not text.strip():
@@ -251,7 +263,7 @@ def feedback(extraction: LLMExtraction, doc: Document) -> list[str]:
     if not extraction.facts:
         issues.append("facts: give at least one fact citing its sentence ids")
     for i, fact in enumerate(extraction.facts):
-        verdict = check_fact(fact.text, fact.sentence_ids, doc)
+        verdict, _, _ = judge_fact(fact.text, fact.sentence_ids, doc)
         issues += [f"facts[{i}]: {r}" for r in verdict.reasons]
     return issues
 
@@ -329,14 +341,9 @@ def verify_extraction(
         seen: set[str] = set()
         for fact in extraction.facts:
             n_llm_facts += 1
-            ids = list(fact.sentence_ids)
-            verdict = check_fact(fact.text, ids, doc)
-            if not verdict.ok:
-                found = locate(fact.text, doc)
-                if found is not None and found not in ids and check_fact(fact.text, [found], doc).ok:
-                    note = f"fact citation re-anchored: cited {ids}, its text is sentence {found}"
-                    events = [*events, note]
-                    ids, verdict = [found], FactVerdict(True)
+            verdict, ids, note = judge_fact(fact.text, fact.sentence_ids, doc)
+            if note:
+                events = [*events, note]
             key = " ".join(fact.text.lower().split())
             if verdict.ok and key in seen:
                 continue

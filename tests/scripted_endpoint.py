@@ -448,8 +448,19 @@ def _narrative(facts: list[tuple[int, str]]) -> dict[str, Any]:
     return {"narrative": " ".join(parts)}
 
 
+def is_digest(request: dict[str, Any]) -> bool:
+    return "LLMDigest" in json.dumps(request)
+
+
+def parse_stories(request: dict[str, Any]) -> list[tuple[int, str]]:
+    """The ``[n] title`` lines inside ``<stories>`` blocks (fact lines under them are indented)."""
+    return _numbered_block(request, "stories")
+
+
 def well_behaved(request: dict[str, Any]) -> dict[str, Any]:
     """A strong, faithful model: verbatim sentences, correct ids."""
+    if is_digest(request):
+        return {"digest": " ".join(f"{t.rstrip('.!?; ')} [{n}]." for n, t in parse_stories(request)[:4])}
     if is_narrative(request):
         return _narrative(parse_facts(request))
     sents = parse_sentences(request)
@@ -484,6 +495,8 @@ def hostile_wrong_numbers(request: dict[str, Any]) -> dict[str, Any]:
     out = well_behaved(request)
     if "narrative" in out:
         return {"narrative": _falsify_outside_markers(out["narrative"])}
+    if "digest" in out:
+        return {"digest": _falsify_outside_markers(out["digest"]) + " 4,321 people were hurt [1]."}
     out["summary"] = _falsify(out["summary"])
     for fact in out["facts"]:
         fact["text"] = _falsify(fact["text"])

@@ -199,3 +199,36 @@ def test_usage_error_exit_code(tmp_path: Path) -> None:
     assert res.exit_code == 2
     res = CliRunner().invoke(app, ["brief", str(AP), "--concurrency", "0"])
     assert res.exit_code == 2
+
+
+def _two_stories(tmp_path: Path) -> list[str]:
+    other = tmp_path / "markets.txt"
+    other.write_text(
+        "Shares in Qantas rose sharply on Monday.\n\nQantas shares rose 4 per cent to $3.20 after the airline "
+        "reported a profit of $420 million for the half year. The airline said it would hire 200 new pilots.\n",
+        encoding="utf-8",
+    )
+    return [str(AP), str(BBC), str(other)]
+
+
+def test_digest_is_written_by_the_llm_and_verified(tmp_path: Path) -> None:
+    with ScriptedEndpoint(well_behaved) as ep:
+        res = run_cli(tmp_path, ep, inputs=_two_stories(tmp_path))
+    assert res.exit_code == 0, res.output
+    brief, md, html = load(tmp_path)
+    assert len(brief["stories"]) == 2
+    assert brief["digest_origin"] == "llm"
+    assert "[1]" in brief["digest"] and "[2]" in brief["digest"]
+    assert "(§1)" in md and "(§2)" in md
+    assert 'href="#s1">[1]</a>' in html
+
+
+def test_unverified_digest_falls_back_to_composition(tmp_path: Path) -> None:
+    with ScriptedEndpoint(hostile_wrong_numbers) as ep:
+        run_cli(tmp_path, ep, inputs=_two_stories(tmp_path))
+    brief, md, _ = load(tmp_path)
+    assert brief["digest_origin"] == "composed"
+    assert brief["digest"].startswith("Today in 2 stories")
+    digest_rejections = [r for r in brief["rejected"] if r["stage"] == "digest"]
+    assert digest_rejections and "4,321" in digest_rejections[0]["content"]
+    assert "4,321" not in md

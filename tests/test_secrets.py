@@ -84,8 +84,19 @@ def test_api_key_is_sent_but_never_written_or_printed(
     caplog.set_level(logging.DEBUG)  # the SDK's and httpx's debug logs too
     with ScriptedEndpoint(well_behaved) as ep:
         # --verbose logs every LLM call; a bad input and a 2nd run (cache hits) add their own lines.
-        args = ["brief", str(AP), str(BBC), str(tmp_path / "missing.txt"), "--out", str(out), "--base-url",
-                ep.base_url, "--model", "scripted", "--verbose"]
+        args = [
+            "brief",
+            str(AP),
+            str(BBC),
+            str(tmp_path / "missing.txt"),
+            "--out",
+            str(out),
+            "--base-url",
+            ep.base_url,
+            "--model",
+            "scripted",
+            "--verbose",
+        ]
         first = CliRunner().invoke(app, args, catch_exceptions=False)
         second = CliRunner().invoke(app, args, catch_exceptions=False)
         headers = list(ep.headers)
@@ -111,8 +122,18 @@ def test_recorded_cassette_has_no_key(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("OPENAI_API_KEY", key)
     cassette = tmp_path / "rec" / "run.yaml"
     with ScriptedEndpoint(well_behaved) as ep:
-        code = run_brief(BriefRequest(inputs=[str(AP)], out=tmp_path / "out", base_url=ep.base_url, model="scripted",
-                                      mode="json", quiet=True, use_cache=False, record=cassette))
+        code = run_brief(
+            BriefRequest(
+                inputs=[str(AP)],
+                out=tmp_path / "out",
+                base_url=ep.base_url,
+                model="scripted",
+                mode="json",
+                quiet=True,
+                use_cache=False,
+                record=cassette,
+            )
+        )
         headers = list(ep.headers)
     assert code == 0
     assert headers and all(h.get("authorization") == f"Bearer {key}" for h in headers)

@@ -352,7 +352,19 @@ def render_html(brief: Brief, articles: Mapping[str, Article]) -> str:
         f"<header><h1>{e(brief.title)}</h1>",
         f'<p class="meta">{e(" · ".join(meta))}</p></header>',
     ]
-    digest = [f"<p>{e(brief.digest)}</p>"] if brief.digest else []
+    text = e(brief.digest)
+    if brief.digest_origin == "llm":  # its [n] markers index the stories: link them to the sections
+        ids = [s.id or f"s{i}" for i, s in enumerate(brief.stories, start=1)]
+        text = re.sub(
+            r"\[(\d+)\]",
+            lambda m: (
+                f'<a href="#{e(ids[int(m.group(1)) - 1])}">[{m.group(1)}]</a>'
+                if 1 <= int(m.group(1)) <= len(ids)
+                else m.group(0)
+            ),
+            text,
+        )
+    digest = [f"<p>{text}</p>"] if brief.digest else []
     if brief.stories:
         differ = ' <span class="latest">sources differ</span>'
         toc = "".join(

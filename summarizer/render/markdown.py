@@ -75,7 +75,9 @@ def render_markdown(brief: Brief) -> str:
     if brief.engine:
         meta.append(f"engine: {escape(brief.engine.name)} ({escape(brief.engine.model)})")
     meta.append(f"generated {brief.generated_at:%Y-%m-%d %H:%M} UTC")
-    lines += ["_" + " · ".join(meta) + "_", "", escape(brief.digest), ""]
+    # Digest markers index stories; in Markdown they point at the numbered sections.
+    top = MARKER.sub(lambda m: f"(§{m.group(1)})", brief.digest) if brief.digest_origin == "llm" else brief.digest
+    lines += ["_" + " · ".join(meta) + "_", "", escape(top), ""]
     for i, story in enumerate(brief.stories, start=1):
         lines += [f"## {i}. {escape(story.title)}", ""]
         origin = "" if story.summary_origin == "llm" else " _(composed from the verified facts)_"
