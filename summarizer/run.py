@@ -68,8 +68,8 @@ def vcr_for(cassette: Path, *, replay: bool) -> Any:
     return v.use_cassette(str(cassette), allow_playback_repeats=True)
 
 
-def endpoint_from_cassette(cassette: Path) -> tuple[str, str, str]:
-    """(base_url, model, mode) of the recorded run, read from the cassette itself."""
+def endpoint_from_cassette(cassette: Path) -> tuple[str, str, str, int]:
+    """(base_url, model, mode, max_tokens) of the recorded run, read from the cassette itself."""
     import json
 
     import yaml
@@ -83,7 +83,7 @@ def endpoint_from_cassette(cassette: Path) -> tuple[str, str, str]:
         base = req["uri"].rsplit("/chat/completions", 1)[0]
         rf = body.get("response_format") or {}
         mode = "llama_json" if rf.get("schema") else ("tools" if body.get("tools") else "json")
-        return base, body.get("model", "default"), mode
+        return base, body.get("model", "default"), mode, int(body.get("max_tokens") or 1024)
     raise ValueError(f"{cassette}: no chat completion recorded in this cassette")
 
 
@@ -101,7 +101,7 @@ def open_llm(req: BriefRequest) -> Iterator[tuple[Any, EngineInfo]]:
 
     with contextlib.ExitStack() as stack:
         if req.replay is not None:
-            base, model, mode = endpoint_from_cassette(req.replay)
+            base, model, mode, max_tokens = endpoint_from_cassette(req.replay)
             ep = Endpoint(
                 base_url=base,
                 model=model,
@@ -109,6 +109,7 @@ def open_llm(req: BriefRequest) -> Iterator[tuple[Any, EngineInfo]]:
                 engine=f"replay of {req.replay.name}",
                 fold_system=mode == "llama_json",
                 max_transport_retries=0,
+                max_tokens=max_tokens,
             )
             stack.enter_context(vcr_for(req.replay, replay=True))
             pricing = free
