@@ -51,7 +51,9 @@ def brief(
     gguf: Annotated[Path | None, typer.Option(help="GGUF for the embedded engine (default: gemma3 270M).")] = None,
     prompts_dir: Annotated[Path | None, typer.Option("--prompts", help="Folder overriding prompt templates.")] = None,
     concurrency: Annotated[int | None, typer.Option(min=1, help="LLM calls in flight (default 8; embedded 1).")] = None,
-    max_reasks: Annotated[int, typer.Option(min=0, max=5, help="Re-asks after failed validation.")] = 2,
+    max_reasks: Annotated[
+        int | None, typer.Option(min=0, max=5, help="Re-asks after failed validation (default 2; embedded 1).")
+    ] = None,
     narrative: Annotated[bool, typer.Option(help="Ask the LLM for each story's narrative.")] = True,
     cache: Annotated[bool, typer.Option(help="Use the result cache (--no-cache to turn it off).")] = True,
     budget: Annotated[float | None, typer.Option(min=0, help="Stop scheduling calls past this USD estimate.")] = None,

@@ -23,8 +23,10 @@ MAX_PROMPT_CHARS = 12_000
 RAW_AUDIT_CHARS = 2_000
 
 
+# The schema the model fills, plus our checks when a Document is in the validation context. (Its docstring
+# is the schema's description, which the model reads.)
 class CheckedExtraction(LLMExtraction):
-    """The schema the model fills, plus our checks when a Document is in the validation context."""
+    """What the model is asked to return for one article."""
 
     model_config = ConfigDict(title="LLMExtraction")
 

@@ -73,7 +73,12 @@ class Document(BaseModel):
 
 class LLMFact(BaseModel):
     text: str = Field(description="One self-contained factual statement from the article.")
-    sentence_ids: list[int] = Field(description="Ids of the numbered sentences that state this fact.")
+    # Bounds live only in the JSON schema: grammar-constrained engines (llama.cpp) must honour them, while a
+    # response that breaks them is still parsed, so verify can keep its good parts.
+    sentence_ids: list[int] = Field(
+        description="Ids of the numbered sentences that state this fact.",
+        json_schema_extra={"minItems": 1, "maxItems": 3},
+    )
 
 
 class LLMExtraction(BaseModel):
@@ -81,7 +86,9 @@ class LLMExtraction(BaseModel):
 
     headline: str = Field(description="A short, factual headline for the article.")
     summary: str = Field(description="Two or three sentences summarising the article.")
-    facts: list[LLMFact] = Field(description="The key facts, each citing its sentence ids.")
+    facts: list[LLMFact] = Field(
+        description="The key facts, each citing its sentence ids.", json_schema_extra={"minItems": 1, "maxItems": 8}
+    )
 
 
 class LLMNarrative(BaseModel):

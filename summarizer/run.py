@@ -37,7 +37,7 @@ class BriefRequest:
     gguf: Path | None = None
     prompts_dir: Path | None = None
     concurrency: int | None = None
-    max_reasks: int = 2
+    max_reasks: int | None = None
     narrative: bool = True
     use_cache: bool = True
     budget: float | None = None
@@ -183,9 +183,11 @@ def run_brief(req: BriefRequest) -> int:
     try:
         with open_llm(req) as (llm, engine):
             llm.call_log = CallLog(req.out / "calls.jsonl")
+            local = engine.name.startswith(("embedded", "replay"))
             options = Options(
-                concurrency=req.concurrency or (1 if engine.name.startswith(("embedded", "replay")) else 8),
-                max_reasks=req.max_reasks,
+                concurrency=req.concurrency or (1 if local else 8),
+                # Each re-ask costs the small local model ~10-40 s for little gain.
+                max_reasks=req.max_reasks if req.max_reasks is not None else (1 if local else 2),
                 narrative=req.narrative,
                 budget_usd=req.budget,
             )

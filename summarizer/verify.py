@@ -11,9 +11,11 @@ An article left with no verified fact gets its lead sentences as extractive evid
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from summarizer.models import (
     ArticleRef,
@@ -115,8 +117,18 @@ def _stem(word: str) -> str:
     return w[:6] if len(w) > 6 else w.rstrip("s")
 
 
+def _words(text: str) -> list[str]:
+    # "two-thirds", "four-storey": the parts count as words too.
+    out: list[str] = []
+    for w in _WORD.findall(text):
+        out.append(w)
+        if "-" in w:
+            out += [p for p in w.split("-") if p]
+    return out
+
+
 def content_stems(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text) if len(w) > 2 and w.lower() not in _STOP}
+    return {_stem(w) for w in _words(text) if len(w) > 2 and w.lower() not in _STOP}
 
 
 def _names(text: str) -> set[str]:
@@ -161,13 +173,56 @@ def grounding_problems(claim: str, evidence: str) -> list[str]:
     return problems
 
 
+def counted_word(claim: str, end: int) -> str | None:
+    """The first content word within three words after a figure, in the same sentence: what it counts."""
+    rest = re.split(r"[.!?;:]\s", claim[end:], maxsplit=1)[0]
+    for w in _words(rest.lstrip("-"))[:3]:
+        if len(w) > 2 and w.lower() not in _STOP:
+            return w
+    return None
+
+
+@functools.lru_cache(maxsize=8192)
+def _quantities(text: str) -> tuple[Any, ...]:
+    from summarizer.quantities import extract_quantities
+
+    return tuple(extract_quantities(text))
+
+
+def _states(text: str, q: Any) -> bool:
+    from summarizer.quantities import relation
+
+    return any(relation(q, other) in ("same", "equivalent") for other in _quantities(text))
+
+
 def number_problems(claim: str, evidence: Sequence[tuple[str, str]]) -> tuple[list[str], list[str]]:
-    """(problems, labels of evidence that supported a number). Evidence is (label, text) pairs."""
+    """(problems, labels of evidence that supported a number). Evidence is (label, text) pairs.
+
+    A figure must be stated by the evidence, and so must what it counts: "injured 13 others" is not
+    supported by "killed 13 civilians" even though 13 is.
+    """
     from summarizer.quantities import Evidence, check_support
 
+    texts = dict(evidence)
     report = check_support(claim, [Evidence(label=label, text=text) for label, text in evidence])
     problems = [f.reason or f"{f.quantity.text!r} is not supported" for f in report.unsupported]
-    used = [c.evidence for f in report.findings if f.supported for c in f.matched]
+    used: list[str] = []
+    for f in report.findings:
+        if not f.supported:
+            continue
+        used += [c.evidence for c in f.matched]
+        # Money, percentages and measures carry their unit; years, dates and times count nothing.
+        if f.how == "derived" or f.quantity.kind != "count":
+            continue
+        noun = counted_word(claim, f.quantity.end)
+        if noun is None:
+            continue
+        stem = _stem(noun)
+        # Any evidence item stating the same figure may say what it counts (a figure can occur twice).
+        if not any(stem in content_stems(text) and _states(text, f.quantity) for text in texts.values()):
+            where = [c.evidence for c in f.matched]
+            said = "; ".join(f"{label} says {texts.get(label, '')[:90]!r}" for label in where[:2])
+            problems.append(f"you wrote {f.quantity.text} {noun}, but {said}")
     return problems, used
 
 

@@ -86,7 +86,7 @@ def render_markdown(brief: Brief) -> str:
             srcs = fact_sources(f)
             tag = "single source" if f.single_source else f"{f.corroboration} sources"
             if f.origin == "extractive":
-                tag += "; extractive evidence, no LLM fact passed verification"
+                tag += "; extractive: quoted verbatim, not LLM output"
             lines.append(f"- {escape(f.text)} {_marks(srcs, numbers)} — {tag}")
             for a in f.agreement:
                 lines.append(f"  - agrees: {_agreement(a, numbers)}")
