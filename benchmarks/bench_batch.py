@@ -127,9 +127,11 @@ class Phases:
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}  # this process's CPU time in the phase: near wall = CPU-bound
 
-    def _add(self, name: str, dt: float) -> None:
+    def _add(self, name: str, dt: float, cpu: float) -> None:
         self.seconds[name] = self.seconds.get(name, 0.0) + dt
+        self.cpu[name] = self.cpu.get(name, 0.0) + cpu
 
     @contextlib.contextmanager
     def patch(self, targets: list[tuple[Any, str, str]]) -> Iterator[None]:
@@ -148,25 +150,27 @@ class Phases:
         if asyncio.iscoroutinefunction(fn):
 
             async def awrapped(*a: Any, **k: Any) -> Any:
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 try:
                     return await fn(*a, **k)
                 finally:
-                    self._add(name, time.perf_counter() - t)
+                    self._add(name, time.perf_counter() - t, time.process_time() - c)
 
             return awrapped
 
         def wrapped(*a: Any, **k: Any) -> Any:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             try:
                 return fn(*a, **k)
             finally:
-                self._add(name, time.perf_counter() - t)
+                self._add(name, time.perf_counter() - t, time.process_time() - c)
 
         return wrapped
 
 
-def run_once(paths: list[Path], url: str, out: Path, cache: Path, args: argparse.Namespace) -> tuple[int, float, Phases]:
+def run_once(
+    paths: list[Path], url: str, out: Path, cache: Path, args: argparse.Namespace
+) -> tuple[int, float, Phases]:
     import summarizer.load
     import summarizer.pipeline
     import summarizer.render
@@ -333,14 +337,17 @@ def main() -> None:
         print(f"{c:>10} {n:>4} {lat:>6.3f} {bound:>10.2f} {wall:>9.2f} {wall / bound:>10.2f}   (goal ≤ 1.10)")
         print(f"calls per article {c / len(paths):.3f}  ({s1['kinds']})")
         print(f"peak in flight at the endpoint {s1['peak']} (N = {n})")
-        print("where the wall time went:")
+        print("where the wall time went (and this process's CPU time in it):")
         for name, sec in phases.seconds.items():
-            print(f"  {name:<30} {sec:8.2f} s")
+            print(f"  {name:<30} {sec:8.2f} s   cpu {phases.cpu[name]:6.2f} s")
         llm_phase = phases.seconds.get("extract+verify (LLM phase)", 0.0)
         extract_calls = s1["kinds"]["extract"]
         if extract_calls:
             eb = extract_calls / n * lat
             print(f"  LLM phase vs its own bound {extract_calls}/{n}×{lat} = {eb:.2f} s: ratio {llm_phase / eb:.2f}")
+            cpu = phases.cpu.get("extract+verify (LLM phase)", 0.0)
+            print(f"  client CPU per call in the LLM phase {cpu / max(1, c) * 1000:.1f} ms "
+                  f"(the bound needs ≤ {1000 * lat / n:.1f} ms per call on the one event-loop thread)")  # fmt: skip
         print(f"  {'the rest (setup, summary)':<30} {wall - sum(phases.seconds.values()):8.2f} s")
 
         print("\n== rerun (same cache)")

@@ -8,6 +8,7 @@ best structurally valid attempt goes on to the verify stage, which keeps what pa
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,8 +47,14 @@ class CheckedExtraction(LLMExtraction):
         return self
 
 
+@functools.cache
+def _schema_json() -> str:
+    return json.dumps(CheckedExtraction.model_json_schema(), sort_keys=True)
+
+
 def schema() -> dict[str, Any]:
-    return CheckedExtraction.model_json_schema()
+    """The extraction schema (computed once: it is part of every cache key)."""
+    return dict(json.loads(_schema_json()))
 
 
 def prompt_sentences(doc: Document) -> tuple[list[dict[str, Any]], bool]:

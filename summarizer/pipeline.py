@@ -122,7 +122,8 @@ async def process_articles(
                 progress.finished(doc.article.id, ok=False, tokens=0)
             return result
         async with sem:
-            reserved = _estimate(doc, llm, prompts) if budget is not None else 0.0
+            # Every re-ask is another call: the reservation covers the worst case, so --budget holds.
+            reserved = _estimate(doc, llm, prompts) * (1 + options.max_reasks) if budget is not None else 0.0
             if budget is not None and not budget.reserve(reserved):
                 stats.skipped_budget += 1
                 result = verify_extraction(None, doc, events=["not sent: the --budget would be exceeded"])
@@ -181,7 +182,7 @@ async def build_brief(
 
         async def narrate(story: Story) -> tuple[list[Rejection], Usage]:
             async with sem:
-                if budget is not None and not budget.reserve(estimate := llm.cost_of(2000, 400)):
+                if budget is not None and not budget.reserve(estimate := 2 * llm.cost_of(2000, 400)):
                     return [], Usage()
                 rej, u = await write_narrative(story, llm, prompts, cache=cache)
                 if budget is not None:
@@ -194,12 +195,13 @@ async def build_brief(
     top = digest(stories)
     origin: Literal["llm", "composed"] = "composed"
     wanted = llm is not None and options.narrative and len(stories) > 1  # one story: its title is the digest
-    if llm is not None and wanted and (budget is None or budget.allow(llm.cost_of(1500, 300))):
+    estimate = 2 * llm.cost_of(1500, 300) if llm is not None else 0.0  # first call + one re-ask
+    if llm is not None and wanted and (budget is None or budget.reserve(estimate)):
         text, rej, u = await write_digest(stories, llm, prompts, cache=cache)
         rejected += rej
         usage.add(u)
         if budget is not None:
-            budget.spend(u.cost_usd)
+            budget.settle(estimate, u.cost_usd)
         if text:
             top, origin = text, "llm"
     dates = sorted({d.article.date for d in docs if d.article.date})

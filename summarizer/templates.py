@@ -32,12 +32,15 @@ class Prompts:
             autoescape=False,
         )
         self.folder = folder
+        self._sources: dict[str, str] = {}
 
     def render(self, name: str, **variables: Any) -> str:
         return self._env.get_template(name).render(**variables).strip()
 
     def source(self, name: str) -> str:
         """The template's text, for cache keys: a changed prompt is a new key."""
-        loader = self._env.loader
-        assert loader is not None
-        return loader.get_source(self._env, name)[0]
+        if name not in self._sources:
+            loader = self._env.loader
+            assert loader is not None
+            self._sources[name] = loader.get_source(self._env, name)[0]
+        return self._sources[name]

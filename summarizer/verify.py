@@ -127,8 +127,10 @@ def _words(text: str) -> list[str]:
     return out
 
 
-def content_stems(text: str) -> set[str]:
-    return {_stem(w) for w in _words(text) if len(w) > 2 and w.lower() not in _STOP}
+@functools.lru_cache(maxsize=16384)
+def content_stems(text: str) -> frozenset[str]:
+    # Cached: the same sentences are checked for every fact, re-ask and summary that cites them.
+    return frozenset(_stem(w) for w in _words(text) if len(w) > 2 and w.lower() not in _STOP)
 
 
 def _names(text: str) -> set[str]:
