@@ -15,6 +15,24 @@ BBC = EXAMPLES / "bbc_2025-05-24.txt"
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/scripted_endpoint.py
 
 
+def lee_corpus() -> list[str]:
+    """gensim's 300 real ABC news texts (lee_background.cor), one article per line."""
+    gensim = pytest.importorskip("gensim")
+    path = Path(gensim.__file__).parent / "test" / "test_data" / "lee_background.cor"
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def write_lee(folder: Path, n: int, start: int = 0) -> list[Path]:
+    """``n`` real ABC news texts, one file each."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, text in enumerate(lee_corpus()[start : start + n], start):
+        p = folder / f"lee_{i:03d}.txt"
+        p.write_text(text + "\n", encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     # Never reach a real provider, never touch the user's cache.

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AP, BBC
+from conftest import AP, BBC, lee_corpus, write_lee
 from scripted_endpoint import (
     MIXED_FAULT_NAMES,
     Fault,
@@ -31,22 +31,6 @@ from scripted_endpoint import (
 )
 
 from summarizer.run import BriefRequest, run_brief
-
-
-def lee_corpus() -> list[str]:
-    gensim = pytest.importorskip("gensim")
-    path = Path(gensim.__file__).parent / "test" / "test_data" / "lee_background.cor"
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def write_lee(folder: Path, n: int) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i, text in enumerate(lee_corpus()[:n]):
-        p = folder / f"lee_{i:02d}.txt"
-        p.write_text(text + "\n", encoding="utf-8")
-        paths.append(p)
-    return paths
 
 
 def set_bounds(mp: pytest.MonkeyPatch, **bounds: Any) -> None:

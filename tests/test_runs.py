@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AP, BBC, ROOT
+from conftest import AP, BBC, ROOT, write_lee
 from scripted_endpoint import (
     ScriptedEndpoint,
     hostile_injection,
@@ -37,23 +37,6 @@ from typer.testing import CliRunner
 from summarizer.run import BriefRequest, run_brief
 
 # ---------------------------------------------------------------- helpers
-
-
-def lee_corpus() -> list[str]:
-    gensim = pytest.importorskip("gensim")
-    path = Path(gensim.__file__).parent / "test" / "test_data" / "lee_background.cor"
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def write_lee(folder: Path, n: int, start: int = 0) -> list[Path]:
-    """``n`` real ABC news texts, one file each."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i, text in enumerate(lee_corpus()[start : start + n], start):
-        p = folder / f"lee_{i:03d}.txt"
-        p.write_text(text + "\n", encoding="utf-8")
-        paths.append(p)
-    return paths
 
 
 def is_extraction(request: dict[str, Any]) -> bool:
