@@ -71,6 +71,10 @@ def _analyzer() -> Callable[[str], list[str]]:
     return analyze
 
 
+def _pretokenized(tokens: list[str]) -> list[str]:
+    return tokens
+
+
 def tfidf_matrix(texts: Sequence[str], *, lead_weight: int = LEAD_WEIGHT) -> tuple[Any, Any]:
     """(L2-normalised TF-IDF rows with sublinear tf, the fitted vectorizer); also used by the benchmark."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -107,15 +111,22 @@ def cluster_articles(
 
     import numpy as np
     from sklearn.cluster import AgglomerativeClustering
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_distances as _cd
 
     texts = [t for _, t in docs]
     analyze = _analyzer()
-    usable = [k for k, t in enumerate(texts) if analyze(t)]
+    tokens = [analyze(t) for t in texts]
+    usable = [k for k, toks in enumerate(tokens) if toks]
     labels: dict[int, int] = {}
     if len(usable) == 1:
         labels[usable[0]] = 0
     elif usable:
-        dist = np.asarray(cosine_distances([texts[k] for k in usable], lead_weight=lead_weight))
+        # Each text is analysed once: the tokens of _weighted(t) are the lead's, repeated, then t's own
+        # (a space between parts splits no token), so this is the matrix tfidf_matrix would build.
+        weighted = [analyze(_lead(texts[k])) * (lead_weight - 1) + tokens[k] for k in usable]
+        x = TfidfVectorizer(analyzer=_pretokenized, sublinear_tf=True).fit_transform(weighted)
+        dist = np.asarray(_cd(x))
         model = AgglomerativeClustering(
             n_clusters=None, metric="precomputed", linkage="average", distance_threshold=threshold
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from summarizer.models import (
+    Article,
     ArticleResult,
     Brief,
     Document,
@@ -52,11 +53,16 @@ class RunStats:
 
 
 def cache_key_for(doc: Document, model: str, prompts: Prompts) -> str:
+    return _article_key(doc.article, model, prompts)
+
+
+def _article_key(article: Article, model: str, prompts: Prompts) -> str:
+    # The article text, not its sentences: a cache hit needs no segmentation to be found.
     from summarizer.cache import cache_key
     from summarizer.extract import schema
 
     template = prompts.source("extract.system.j2") + "\x00" + prompts.source("extract.user.j2")
-    return cache_key(article_sha256=doc.article.sha256, model=model, prompt_template=template, schema=schema())
+    return cache_key(article_sha256=article.sha256, model=model, prompt_template=template, schema=schema())
 
 
 def rebind(cached: ArticleResult, doc: Document) -> ArticleResult:
@@ -98,6 +104,40 @@ async def process_articles(
     stats: RunStats | None = None,
 ) -> list[ArticleResult]:
     """One verified ArticleResult per document, in input order."""
+    _, results = await _process(docs, llm, prompts, options, cache=cache, progress=progress, budget=budget, stats=stats)
+    return results
+
+
+async def segment_and_process(
+    articles: Sequence[Article],
+    llm: LLM | None,
+    prompts: Prompts,
+    options: Options,
+    *,
+    cache: ResultCache | None = None,
+    progress: Progress | None = None,
+    budget: Budget | None = None,
+    stats: RunStats | None = None,
+) -> tuple[list[Document], list[ArticleResult]]:
+    """:func:`process_articles` on articles not yet segmented: (documents, results), in input order.
+
+    Each article is segmented inside its own task, when its turn for the LLM comes, so the segmenter's
+    CPU runs while other articles wait on the provider instead of before the first call goes out.
+    """
+    return await _process(articles, llm, prompts, options, cache=cache, progress=progress, budget=budget, stats=stats)
+
+
+async def _process(
+    items: Sequence[Document | Article],
+    llm: LLM | None,
+    prompts: Prompts,
+    options: Options,
+    *,
+    cache: ResultCache | None = None,
+    progress: Progress | None = None,
+    budget: Budget | None = None,
+    stats: RunStats | None = None,
+) -> tuple[list[Document], list[ArticleResult]]:
     from summarizer.extract import extract
     from summarizer.verify import verify_extraction
 
@@ -106,34 +146,39 @@ async def process_articles(
     in_flight = 0
     model = llm.endpoint.model if llm is not None else ""
 
-    async def one(doc: Document) -> ArticleResult:
+    async def one(item: Document | Article) -> tuple[Document, ArticleResult]:
         nonlocal in_flight
-        key = cache_key_for(doc, model, prompts) if (cache is not None and llm is not None) else None
+        article = item.article if isinstance(item, Document) else item
+        key = _article_key(article, model, prompts) if (cache is not None and llm is not None) else None
         if cache is not None and key is not None:
             hit = cache.get(key)
             if hit is not None:
                 stats.cached += 1
                 if progress is not None:
-                    progress.finished(doc.article.id, ok=True, tokens=0)
-                return rebind(hit, doc)
+                    progress.finished(article.id, ok=True, tokens=0)
+                doc = _segmented(item)
+                return doc, rebind(hit, doc)
         if llm is None:
+            doc = _segmented(item)
             result = verify_extraction(None, doc, events=["no LLM configured: extractive evidence"])
             if progress is not None:
-                progress.finished(doc.article.id, ok=False, tokens=0)
-            return result
+                progress.finished(article.id, ok=False, tokens=0)
+            return doc, result
         async with sem:
+            # Segmented only now: with a concurrency limit, this CPU overlaps other articles' LLM waits.
+            doc = _segmented(item)
             # Every re-ask is another call: the reservation covers the worst case, so --budget holds.
             reserved = _estimate(doc, llm, prompts) * (1 + options.max_reasks) if budget is not None else 0.0
             if budget is not None and not budget.reserve(reserved):
                 stats.skipped_budget += 1
                 result = verify_extraction(None, doc, events=["not sent: the --budget would be exceeded"])
                 if progress is not None:
-                    progress.finished(doc.article.id, ok=False, tokens=0)
-                return result
+                    progress.finished(article.id, ok=False, tokens=0)
+                return doc, result
             in_flight += 1
             stats.peak_in_flight = max(stats.peak_in_flight, in_flight)
             if progress is not None:
-                progress.started(doc.article.id)
+                progress.started(article.id)
             try:
                 got = await extract(doc, llm, prompts, max_reasks=options.max_reasks)
             finally:
@@ -150,10 +195,19 @@ async def process_articles(
         if cache is not None and key is not None and not got.transport_failed:
             cache.put(key, result)
         if progress is not None:
-            progress.finished(doc.article.id, ok=result.status != "extractive", tokens=got.usage.total_tokens)
-        return result
+            progress.finished(article.id, ok=result.status != "extractive", tokens=got.usage.total_tokens)
+        return doc, result
 
-    return list(await asyncio.gather(*(one(d) for d in docs)))
+    done = await asyncio.gather(*(one(d) for d in items))
+    return [d for d, _ in done], [r for _, r in done]
+
+
+def _segmented(item: Document | Article) -> Document:
+    if isinstance(item, Document):
+        return item
+    from summarizer import segment  # looked up at call time, as run.py's own call is
+
+    return segment.segment(item)
 
 
 async def build_brief(

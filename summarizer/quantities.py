@@ -967,9 +967,16 @@ def relation(a: Quantity, b: Quantity) -> Literal["same", "equivalent", "compati
 # ----------------------------------------------------------------------------- support check
 
 
-@lru_cache(maxsize=4096)
-def _cached_extract(text: str) -> tuple[Quantity, ...]:
+@lru_cache(maxsize=16384)
+def cached_quantities(text: str) -> tuple[Quantity, ...]:
+    """:func:`extract_quantities`, memoised: a sentence is read for every claim that cites it.
+
+    The Quantity objects are shared between callers: treat them as read-only.
+    """
     return tuple(extract_quantities(text))
+
+
+_cached_extract = cached_quantities
 
 
 _SCALE_WORDS = {1e3: "thousand", 1e6: "million", 1e9: "billion", 1e12: "trillion"}
@@ -1005,16 +1012,26 @@ def _reason(q: Quantity, cands: list[Candidate]) -> str:
 
 def check_support(claim: str, evidence: Sequence[Evidence], *, allow_derived: bool = True) -> SupportReport:
     """Check every figure of ``claim`` against the figures of the cited ``evidence``."""
+    return check_support_texts(claim, [(ev.label, ev.text) for ev in evidence], allow_derived=allow_derived)
+
+
+def check_support_texts(
+    claim: str, evidence: Sequence[tuple[str, str]], *, allow_derived: bool = True
+) -> SupportReport:
+    """:func:`check_support` with evidence as (label, text) pairs (no model objects to build per call)."""
+    claim_q = cached_quantities(claim)
+    if not claim_q:
+        return SupportReport(findings=[])  # nothing to check: the evidence need not be read
     ev_q: list[tuple[str, int, Quantity]] = []
-    for k, ev in enumerate(evidence):
-        for q in _cached_extract(ev.text):
-            ev_q.append((ev.label, k, q))
+    for k, (label, text) in enumerate(evidence):
+        for q in cached_quantities(text):
+            ev_q.append((label, k, q))
     by_value: dict[tuple[str, float], list[tuple[str, int, Quantity]]] = {}
     for item in ev_q:
         by_value.setdefault((item[2].kind, round(item[2].value, 6)), []).append(item)
 
     findings: list[Finding] = []
-    for q in extract_quantities(claim):
+    for q in claim_q:
         best: tuple[int, Any, str, Quantity] | None = None
         # Fast path: an evidence figure with the very same value.
         for label, _k, e in by_value.get((q.kind, round(q.value, 6)), ()):

@@ -29,6 +29,7 @@ Rules (all deterministic):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ _CANON = {
 _EVENT = frozenset({"injured", "killed", "missing"})
 
 
+@functools.lru_cache(maxsize=16384)
 def _stem(word: str) -> str:
     w = word.lower().replace("’", "'")
     if w.endswith("'s"):
@@ -91,8 +93,11 @@ def _stem(word: str) -> str:
     return w
 
 
+_STOP_OR_GENERIC = _STOP | _GENERIC
+
+
 def _content_stems(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text) if len(w) > 2 and w.lower() not in _STOP | _GENERIC}
+    return {_stem(w) for w in _WORD.findall(text) if len(w) > 2 and w.lower() not in _STOP_OR_GENERIC}
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
@@ -132,6 +137,8 @@ class _Mention:
     q: Quantity
     key: frozenset[str]
     label: str
+    # _same_thing against other mentions of this reconcile call, by id(other): the pair loops ask again and again.
+    same: dict[int, str | None] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -156,8 +163,34 @@ def _distinctive(q: Quantity) -> bool:
     return q.sig_digits >= DISTINCTIVE_SIG_DIGITS or q.value % 50 != 0
 
 
+def _may_be_same(qa: Quantity, qb: Quantity) -> bool:
+    """A cheap necessary condition for ``relation`` to say ``same`` or ``equivalent``.
+
+    Other kinds are incomparable; outside measures (whose units convert) a same or rounded figure is within
+    5% of the other (``quantities._ROUNDING_LIMIT``), so anything further apart is not worth comparing.
+    """
+    if qa.kind != qb.kind:
+        return False
+    if qa.kind == "measure":
+        return True
+    va, vb = qa.value, qb.value
+    return not abs(va - vb) > 0.051 * max(abs(va), abs(vb))
+
+
 def _same_thing(ma: _Mention, mb: _Mention, a: _Item, b: _Item) -> str | None:
-    """``same``/``equivalent`` when the two mentions state one figure of one counted thing, else None."""
+    """``same``/``equivalent`` when the two mentions state one figure of one counted thing, else None.
+
+    ``a`` and ``b`` are the items of ``ma`` and ``mb``, so the answer is memoised per pair of mentions.
+    """
+    k = id(mb)
+    memo = ma.same
+    if k in memo:
+        return memo[k]
+    out = memo[k] = _same_thing_uncached(ma, mb, a, b) if _may_be_same(ma.q, mb.q) else None
+    return out
+
+
+def _same_thing_uncached(ma: _Mention, mb: _Mention, a: _Item, b: _Item) -> str | None:
     from summarizer.quantities import relation
 
     rel = relation(ma.q, mb.q)
@@ -281,7 +314,7 @@ def reconcile(
     results: Sequence[ArticleResult], articles: Mapping[str, Article]
 ) -> tuple[list[BriefFact], list[Conflict]]:
     """Merge the facts of one story's articles; report figures the sources disagree on."""
-    from summarizer.quantities import extract_quantities
+    from summarizer.quantities import cached_quantities
 
     dates: dict[str, dt.date | None] = {}
     items: list[_Item] = []
@@ -293,7 +326,7 @@ def reconcile(
             if not fact.citations:
                 continue  # unverifiable; the verifier should not let these through
             item = _Item(order=len(items), article=aid, fact=fact, stems=_content_stems(fact.text))
-            for q in extract_quantities(fact.text):
+            for q in cached_quantities(fact.text):
                 if q.kind in _NOT_COUNTED:
                     item.other_figures.append(q.text)
                     continue

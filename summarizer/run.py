@@ -145,10 +145,10 @@ def run_brief(req: BriefRequest) -> int:
         logging.getLogger("instructor").setLevel(logging.CRITICAL)
     from summarizer.llm import CallLog
     from summarizer.load import load_inputs
-    from summarizer.pipeline import Options, RunStats, build_brief, process_articles
+    from summarizer.models import Brief
+    from summarizer.pipeline import Options, RunStats, build_brief, segment_and_process
     from summarizer.progress import Progress, progress_enabled
     from summarizer.render import write_brief
-    from summarizer.segment import segment
     from summarizer.templates import Prompts
 
     started = time.perf_counter()
@@ -165,8 +165,7 @@ def run_brief(req: BriefRequest) -> int:
     if not loaded.articles:
         _say("summarizer: no readable article in the inputs")
         return 1
-    docs = [segment(a) for a in loaded.articles]
-    articles = {d.article.id: d.article for d in docs}
+    articles = {a.id: a for a in loaded.articles}
     stats = RunStats()
     code = 1 if loaded.errors else 0
 
@@ -192,13 +191,23 @@ def run_brief(req: BriefRequest) -> int:
                 budget_usd=req.budget,
             )
 
-            async def go() -> Any:
+            built: list[Brief] = []
+
+            async def go() -> None:
                 try:
-                    with Progress(len(docs), enabled=progress_enabled(req.quiet)) as progress:
-                        results = await process_articles(
-                            docs, llm, prompts, options, cache=cache, progress=progress, budget=budget, stats=stats
+                    with Progress(len(articles), enabled=progress_enabled(req.quiet)) as progress:
+                        # Each article is segmented in its own task, overlapping other articles' LLM waits.
+                        docs, results = await segment_and_process(
+                            loaded.articles,
+                            llm,
+                            prompts,
+                            options,
+                            cache=cache,
+                            progress=progress,
+                            budget=budget,
+                            stats=stats,
                         )
-                    return await build_brief(
+                    brief = await build_brief(
                         docs,
                         results,
                         llm,
@@ -209,10 +218,13 @@ def run_brief(req: BriefRequest) -> int:
                         budget=budget,
                         cache=cache,
                     )
+                    built.append(brief)
                 finally:
                     await llm.close()
 
-            brief = asyncio.run(go())
+            # go() returns nothing: asyncio.run would otherwise repr() the whole Brief on the way out.
+            asyncio.run(go())
+            brief = built[0]
     except Exception as exc:  # engine start-up, cassette problems: one clear line, no traceback
         from summarizer.engine import EngineError
 
@@ -241,7 +253,7 @@ def run_brief(req: BriefRequest) -> int:
         counts[r.status] = counts.get(r.status, 0) + 1
     u = brief.usage
     _say(
-        f"wrote {', '.join(str(p) for p in paths)} · {len(docs)} article(s): "
+        f"wrote {', '.join(str(p) for p in paths)} · {len(articles)} article(s): "
         + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
         + f" · {len(brief.stories)} story(ies) · {stats.cached} from cache · LLM calls {u.calls}, "
         f"tokens {u.prompt_tokens}+{u.completion_tokens}, est. ${u.cost_usd:.4f}"

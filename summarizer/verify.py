@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from summarizer.models import (
     Fact,
     LLMExtraction,
     Rejection,
+    Sentence,
     Usage,
 )
 
@@ -140,8 +142,10 @@ def _names(text: str) -> set[str]:
         w = m.group(0)
         if not w[0].isupper() or w.lower() in _STOP:
             continue
-        before = text[: m.start()].rstrip()
-        if not before or before[-1] in '.!?:"“':
+        i = m.start() - 1  # the last non-space character before the word (as text[:start].rstrip()[-1])
+        while i >= 0 and text[i].isspace():
+            i -= 1
+        if i < 0 or text[i] in '.!?:"“':
             continue
         names.add(w.lower().rstrip("'’s").rstrip("’"))
     return names
@@ -152,11 +156,23 @@ def _names(text: str) -> set[str]:
 _IDENT = re.compile(r"\b(?:[A-Za-z]+-?\d+[A-Za-z\d]*|\d+(?:st|nd|rd|th))\b")
 
 
+@functools.lru_cache(maxsize=1024)
+def _idents(evidence: str) -> frozenset[str]:
+    return frozenset(m.group(0).lower() for m in _IDENT.finditer(evidence))
+
+
+@functools.lru_cache(maxsize=1024)
+def _lower(evidence: str) -> str:
+    # Cached: the whole article is the evidence of both the headline and the summary.
+    return evidence.lower()
+
+
 def grounding_problems(claim: str, evidence: str) -> list[str]:
     """Word-level support of ``claim`` by ``evidence``: empty list means grounded."""
     problems: list[str] = []
-    ev_idents = {m.group(0).lower() for m in _IDENT.finditer(evidence)}
-    unknown = [m.group(0) for m in _IDENT.finditer(claim) if m.group(0).lower() not in ev_idents]
+    claim_idents = [m.group(0) for m in _IDENT.finditer(claim)]
+    ev_idents = _idents(evidence) if claim_idents else frozenset()
+    unknown = [w for w in claim_idents if w.lower() not in ev_idents]
     if unknown:
         problems.append("not in the cited text: " + ", ".join(unknown[:5]))
     claim_stems = content_stems(claim)
@@ -168,8 +184,9 @@ def grounding_problems(claim: str, evidence: str) -> list[str]:
             problems.append(
                 f"only {share:.0%} of its words are in the cited text (not found: {', '.join(missing[:6])})"
             )
-    ev_lower = evidence.lower()
-    invented = sorted(n for n in _names(claim) if n not in ev_lower)
+    names = _names(claim)
+    ev_lower = _lower(evidence) if names else ""
+    invented = sorted(n for n in names if n not in ev_lower)
     if invented:
         problems.append("names not in the cited text: " + ", ".join(invented[:5]))
     return problems
@@ -184,11 +201,10 @@ def counted_word(claim: str, end: int) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=8192)
 def _quantities(text: str) -> tuple[Any, ...]:
-    from summarizer.quantities import extract_quantities
+    from summarizer.quantities import cached_quantities
 
-    return tuple(extract_quantities(text))
+    return cached_quantities(text)
 
 
 def _states(text: str, q: Any) -> bool:
@@ -203,10 +219,10 @@ def number_problems(claim: str, evidence: Sequence[tuple[str, str]]) -> tuple[li
     A figure must be stated by the evidence, and so must what it counts: "injured 13 others" is not
     supported by "killed 13 civilians" even though 13 is.
     """
-    from summarizer.quantities import Evidence, check_support
+    from summarizer.quantities import check_support_texts
 
     texts = dict(evidence)
-    report = check_support(claim, [Evidence(label=label, text=text) for label, text in evidence])
+    report = check_support_texts(claim, evidence)
     problems = [f.reason or f"{f.quantity.text!r} is not supported" for f in report.unsupported]
     used: list[str] = []
     for f in report.findings:
@@ -285,8 +301,44 @@ def locate(text: str, doc: Document, min_share: float = 0.9) -> int | None:
     return best[1] if best else None
 
 
+class _DocMemo:
+    """Checks already done on one Document: the re-ask validator and verify_extraction judge the same
+    headline, summary and facts, and a re-ask repeats whatever the model did not change."""
+
+    __slots__ = ("articles", "facts", "sentences", "usable")
+
+    def __init__(self, doc: Document) -> None:
+        self.sentences = doc.sentences  # identity: a Document given new sentences gets a new memo
+        self.usable = [s for s in doc.sentences if not addresses_the_model(s.text)]
+        self.facts: dict[tuple[str, tuple[int, ...]], tuple[FactVerdict, list[int], str | None]] = {}
+        self.articles: dict[str, tuple[list[str], list[int]]] = {}
+
+
+_MEMOS: dict[int, _DocMemo] = {}  # by id(doc); an entry is dropped when its Document is collected
+
+
+def _memo(doc: Document) -> _DocMemo:
+    key = id(doc)
+    memo = _MEMOS.get(key)
+    if memo is None or memo.sentences is not doc.sentences or len(memo.sentences) != len(doc.sentences):
+        if memo is None:
+            weakref.finalize(doc, _MEMOS.pop, key, None)
+        memo = _MEMOS[key] = _DocMemo(doc)
+    return memo
+
+
 def judge_fact(text: str, sentence_ids: Sequence[int], doc: Document) -> tuple[FactVerdict, list[int], str | None]:
     """check_fact, plus re-anchoring a near-verbatim copy to the sentence it copies: (verdict, ids, note)."""
+    facts = _memo(doc).facts
+    key = (text, tuple(sentence_ids))
+    got = facts.get(key)
+    if got is None:
+        got = facts[key] = _judge_fact(text, sentence_ids, doc)
+    verdict, ids, note = got
+    return FactVerdict(verdict.ok, list(verdict.reasons)), list(ids), note  # copies: callers may mutate
+
+
+def _judge_fact(text: str, sentence_ids: Sequence[int], doc: Document) -> tuple[FactVerdict, list[int], str | None]:
     ids = list(sentence_ids)
     verdict = check_fact(text, ids, doc)
     if verdict.ok:
@@ -299,11 +351,18 @@ def judge_fact(text: str, sentence_ids: Sequence[int], doc: Document) -> tuple[F
 
 def check_article_text(text: str, doc: Document) -> tuple[list[str], list[int]]:
     """Headline/summary against the whole article: (problems, ids of sentences backing its numbers)."""
+    memo = _memo(doc)
+    got = memo.articles.get(text)
+    if got is None:
+        got = memo.articles[text] = _check_article_text(text, memo.usable)
+    return list(got[0]), list(got[1])  # copies: callers may mutate
+
+
+def _check_article_text(text: str, usable: Sequence[Sentence]) -> tuple[list[str], list[int]]:
     if not text.strip():
         return ["empty"], []
     if addresses_the_model(text):
         return ["addresses the model (possible prompt injection)"], []
-    usable = [s for s in doc.sentences if not addresses_the_model(s.text)]
     problems, used = number_problems(text, [(f"sentence {s.id}", s.text) for s in usable])
     problems += grounding_problems(text, " ".join(s.text for s in usable))
     ids = sorted({int(label.split()[-1]) for label in used})
@@ -341,13 +400,11 @@ def _is_prose(text: str) -> bool:
 
 def evidence_sentences(doc: Document, *, exclude: set[int] | None = None, limit: int = MAX_EXTRACTIVE) -> list[int]:
     """Sentence ids worth quoting without a model: the lead, then every sentence stating a figure."""
-    from summarizer.quantities import extract_quantities
-
     exclude = exclude or set()
-    usable = [s for s in doc.sentences if not addresses_the_model(s.text)]
+    usable = _memo(doc).usable
     prose = [s for s in usable if _is_prose(s.text)] or usable[:LEAD_SENTENCES]
     lead = [s.id for s in prose[:1]]
-    figures = [s.id for s in prose if any(q.kind in _FIGURE_KINDS for q in extract_quantities(s.text))]
+    figures = [s.id for s in prose if any(q.kind in _FIGURE_KINDS for q in _quantities(s.text))]
     ids = [i for i in dict.fromkeys(lead + figures) if i not in exclude]
     if len(ids) < LEAD_SENTENCES:
         ids += [s.id for s in prose if s.id not in ids and s.id not in exclude][: LEAD_SENTENCES - len(ids)]
@@ -360,6 +417,33 @@ def extractive_facts(doc: Document, *, exclude: set[int] | None = None, limit: i
         Fact(id=f"{doc.article.id}-x{i}", text=doc.sentences[i].text, citations=[doc.quote(i)], origin="extractive")
         for i in evidence_sentences(doc, exclude=exclude, limit=limit)
     ]
+
+
+def _figures(text: str) -> list[Any]:
+    return [q for q in _quantities(text) if q.kind in _FIGURE_KINDS]
+
+
+def _supporting(text: str, ids: Sequence[int], doc: Document) -> list[int]:
+    """The cited sentences that state one of the fact's figures: a model that cites [1, 2, 3] for a figure
+    of sentence 2 gets sentence 2. Pruned only when the fact still verifies against what remains."""
+    ids = list(dict.fromkeys(ids))
+    figures = _figures(text)
+    if len(ids) < 2 or not figures:
+        return ids
+    keep = [i for i in ids if any(_states(doc.sentences[i].text, q) for q in figures)]
+    if keep and keep != ids and check_fact(text, keep, doc).ok:
+        return keep
+    return ids
+
+
+def _covered(facts: Sequence[Fact], doc: Document) -> set[int]:
+    """Sentences whose every figure is already stated by a fact that cites them."""
+    covered: set[int] = set()
+    for f in facts:
+        for c in f.citations:
+            if all(_states(f.text, q) for q in _figures(doc.sentences[c.sentence].text)):
+                covered.add(c.sentence)
+    return covered
 
 
 def verify_extraction(
@@ -416,7 +500,7 @@ def verify_extraction(
                 )
                 continue
             seen.add(key)
-            cites = [doc.quote(i) for i in dict.fromkeys(ids)]
+            cites = [doc.quote(i) for i in _supporting(fact.text, ids, doc)]
             facts.append(Fact(id=f"{aid}-f{len(facts) + 1}", text=fact.text.strip(), citations=cites))
     status: str
     if not facts:
@@ -426,8 +510,7 @@ def verify_extraction(
         status = "partial" if len(facts) < n_llm_facts or headline is None or summary is None else "verified"
         # Figures the model left out still reach the brief, verbatim and marked extractive, so sources
         # can be reconciled on them whatever the model chose to mention.
-        cited = {c.sentence for f in facts for c in f.citations}
-        facts += extractive_facts(doc, exclude=cited, limit=max(0, MAX_EXTRACTIVE - len(facts)))
+        facts += extractive_facts(doc, exclude=_covered(facts, doc), limit=max(0, MAX_EXTRACTIVE - len(facts)))
     return ArticleResult(
         article=ref(doc),
         status=status,  # type: ignore[arg-type]
