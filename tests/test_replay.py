@@ -82,3 +82,30 @@ def test_replay_never_calls_out(tmp_path: Path) -> None:
     assert res.exit_code == 1
     brief = json.loads((tmp_path / "o" / "brief.json").read_text())
     assert brief["results"][0]["status"] == "extractive"
+
+
+def test_seeds_come_out_right_from_the_recorded_model(replayed: tuple[int, Path]) -> None:
+    # Whatever the weak model proposed, the brief shows the agreement and the differences of the two reports.
+    _, out = replayed
+    brief = json.loads((out / "brief.json").read_text())
+    (story,) = brief["stories"]
+    facts = story["facts"]
+
+    def fact_with(figure: str) -> dict:  # type: ignore[type-arg]
+        found = [f for f in facts if figure in f["text"]]
+        assert found, figure
+        return found[0]
+
+    for figure in ("307", "1,000 prisoners", "14 ballistic missiles"):
+        f = fact_with(figure)
+        assert f["corroboration"] == 2 and sorted(f["sources"]) == ["a1", "a2"], figure
+    front = [f for f in facts if any("620-mile" in a and "1,000-kilometer" in a for a in f["agreement"])]
+    assert front and front[0]["corroboration"] == 2
+    (injured,) = [c for c in story["conflicts"] if c["label"] == "injured"]
+    values = {v["article"]: v["value"] for v in injured["values"]}
+    assert values == {"a1": "10", "a2": "at least 15"}
+    assert injured["latest"] == "a1"  # AP's 25 May report is the later one
+    assert fact_with("788 Ukrainian drones")["single_source"] is True
+    md = (out / "brief.md").read_text()
+    assert "**Injured**: 10 [1] (25 May) vs at least 15 [2] (24 May)" in md
+    assert "1,000-kilometer [1] ≈ roughly 620-mile [2]" in md
