@@ -121,6 +121,14 @@ async def extract(doc: Document, llm: LLM, prompts: Prompts, *, max_reasks: int 
         context=ctx,
         max_reasks=max_reasks,
     )
+    shown, truncated = prompt_sentences(doc)
+    if truncated:
+        # Past the prompt budget: the model sees the start; verify still quotes figures from the whole text.
+        out.events.insert(
+            0,
+            f"long article: the LLM saw sentences 0-{len(shown) - 1} of {len(doc.sentences)}"
+            f" ({MAX_PROMPT_CHARS:,} characters)",
+        )
     result = Extracted(
         extraction=None,
         attempt=out.attempts,

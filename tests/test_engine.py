@@ -82,3 +82,63 @@ def test_structured_extraction_through_the_real_engine(server_url: str, seed_doc
     for f in result.facts:
         for c in f.citations:
             assert doc.article.text[c.start : c.end] == c.quote
+
+
+def _server_children(parent: int) -> list[int]:
+    """Pids of llama.cpp server processes started by ``parent``."""
+    import pathlib
+
+    found = []
+    for proc in pathlib.Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == parent and "llama_cpp.server" in cmd:
+            found.append(int(proc.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    import pathlib
+
+    try:
+        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_ctrl_c_stops_the_embedded_server(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import AP
+
+    cmd = [sys.executable, "-m", "summarizer.cli", "brief", str(AP), "--no-cache", "--out", str(tmp_path / "o")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ})
+    try:
+        deadline = time.monotonic() + 120
+        children: list[int] = []
+        while not children and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+            children = _server_children(proc.pid)
+        assert children, "the embedded server never started"
+        time.sleep(3)  # let it load the model and take the request
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        _, err = proc.communicate(timeout=5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    alive = [p for p in children if _running(p)]
+    for pid in alive:  # never leave a server behind, even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert b"engine: embedded llama.cpp" in err  # the one line naming engine and model
+    assert alive == [], "the embedded server outlived Ctrl-C"

@@ -232,3 +232,19 @@ def test_unverified_digest_falls_back_to_composition(tmp_path: Path) -> None:
     digest_rejections = [r for r in brief["rejected"] if r["stage"] == "digest"]
     assert digest_rejections and "4,321" in digest_rejections[0]["content"]
     assert "4,321" not in md
+
+
+def test_long_article_is_cut_for_the_llm_and_says_so(tmp_path: Path) -> None:
+    from conftest import lee_corpus
+
+    long = tmp_path / "long.txt"
+    long.write_text("A long day of news.\n\n" + "\n\n".join(lee_corpus()[:40]) + "\n", encoding="utf-8")
+    with ScriptedEndpoint(well_behaved) as ep:
+        res = run_cli(tmp_path, ep, "--no-narrative", inputs=[str(long)])
+        prompt = ep.requests[0]["messages"][-1]["content"]
+    assert res.exit_code == 0, res.output
+    assert "(The article continues; only its first" in prompt
+    assert len(prompt) < 16_000  # the prompt budget holds, whatever the article's size
+    brief, _, _ = load(tmp_path)
+    (result,) = brief["results"]
+    assert any(e.startswith("long article: the LLM saw sentences 0-") for e in result["events"])
