@@ -92,24 +92,8 @@ def _estimate(doc: Document, llm: LLM, prompts: Prompts) -> float:
     return llm.cost_of(prompt_tokens, llm.endpoint.max_tokens)
 
 
-async def process_articles(
-    docs: Sequence[Document],
-    llm: LLM | None,
-    prompts: Prompts,
-    options: Options,
-    *,
-    cache: ResultCache | None = None,
-    progress: Progress | None = None,
-    budget: Budget | None = None,
-    stats: RunStats | None = None,
-) -> list[ArticleResult]:
-    """One verified ArticleResult per document, in input order."""
-    _, results = await _process(docs, llm, prompts, options, cache=cache, progress=progress, budget=budget, stats=stats)
-    return results
-
-
 async def segment_and_process(
-    articles: Sequence[Article],
+    items: Sequence[Article | Document],
     llm: LLM | None,
     prompts: Prompts,
     options: Options,
@@ -119,25 +103,11 @@ async def segment_and_process(
     budget: Budget | None = None,
     stats: RunStats | None = None,
 ) -> tuple[list[Document], list[ArticleResult]]:
-    """:func:`process_articles` on articles not yet segmented: (documents, results), in input order.
+    """One verified ArticleResult per article: (documents, results), in input order.
 
     Each article is segmented inside its own task, when its turn for the LLM comes, so the segmenter's
     CPU runs while other articles wait on the provider instead of before the first call goes out.
     """
-    return await _process(articles, llm, prompts, options, cache=cache, progress=progress, budget=budget, stats=stats)
-
-
-async def _process(
-    items: Sequence[Document | Article],
-    llm: LLM | None,
-    prompts: Prompts,
-    options: Options,
-    *,
-    cache: ResultCache | None = None,
-    progress: Progress | None = None,
-    budget: Budget | None = None,
-    stats: RunStats | None = None,
-) -> tuple[list[Document], list[ArticleResult]]:
     from summarizer.extract import extract
     from summarizer.verify import verify_extraction
 
