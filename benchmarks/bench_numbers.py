@@ -42,42 +42,15 @@ CASES = ROOT / "benchmarks" / "cases" / "number_cases.jsonl"
 SUBSET = ROOT / "tests" / "data" / "number_cases_subset.jsonl"
 SEED = 20250525
 
-_ONES = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _DIGITS_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _SENT_RE = re.compile(r"[^.!?]+(?:[.!?]+[\"'”’)]*|$)")
 
 
 def words(n: int) -> str:
-    """English words for 0 <= n < 1000 (test-data generation only; parsing is text2num's job)."""
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        t, o = divmod(n, 10)
-        return _TENS[t] + ("-" + _ONES[o] if o else "")
-    h, r = divmod(n, 100)
-    return _ONES[h] + " hundred" + (" and " + words(r) if r else "")
+    """English words for a whole number (test-data generation only; parsing is text2num's job)."""
+    from num2words import num2words
+
+    return str(num2words(n))
 
 
 def lee_corpus() -> Path:
