@@ -63,7 +63,12 @@ def brief(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary line.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every LLM call.")] = False,
 ) -> None:
-    """Summarise articles into brief.md, brief.json and brief.html in --out."""
+    """Summarise articles into brief.md, brief.json and brief.html in --out.
+
+    With no --base-url, OPENAI_BASE_URL or OPENAI_API_KEY, the embedded llama.cpp engine runs offline.
+
+    Exit codes: 0 all went well; 1 some input or LLM call failed (the brief still covers the rest); 2 usage error.
+    """
     from summarizer.run import BriefRequest, run_brief
 
     _setup_logging(verbose)
