@@ -15,6 +15,15 @@ BBC = EXAMPLES / "bbc_2025-05-24.txt"
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/scripted_endpoint.py
 
 
+def seed_article(aid: str, name: str):  # type: ignore[no-untyped-def]
+    """A seed from examples/ through the real load stage, under the given article id."""
+    from summarizer.load import load_inputs
+
+    loaded = load_inputs([str(EXAMPLES / name)])
+    assert not loaded.errors, loaded.errors
+    return loaded.articles[0].model_copy(update={"id": aid, "path": f"examples/{name}"})
+
+
 def lee_corpus() -> list[str]:
     """gensim's 300 real ABC news texts (lee_background.cor), one article per line."""
     gensim = pytest.importorskip("gensim")

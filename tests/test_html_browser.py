@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import seed_article
 
 from summarizer.models import (
     Article,
@@ -45,22 +46,6 @@ EVIL_TEXT = (
     "Council meets <script>window.__pwned=1</script> on Monday.\n\n"
     'The mayor said fees rise to 12 dollars &amp; parking <img src=x onerror="window.__pwned=2"> stays free.'
 )
-
-
-def _article(aid: str, name: str) -> Article:
-    text = (ROOT / "examples" / name).read_text(encoding="utf-8")
-    header, _ = text.split("\n", 1)
-    m = re.match(r"\s*date (\d{4}-\d\d-\d\d) (.*)", header)
-    assert m, header
-    return Article(
-        id=aid,
-        path=f"examples/{name}",
-        title=m.group(2).strip(),
-        date=dt.date.fromisoformat(m.group(1)),
-        text=text,
-        body_start=len(header) + 1,
-        sha256=hashlib.sha256(text.encode()).hexdigest(),
-    )
 
 
 def _cite(art: Article, sentence: str) -> Citation:
@@ -104,8 +89,8 @@ BBC_788 = (
 
 
 def build_brief() -> tuple[Brief, dict[str, Article]]:
-    ap = _article("a1", "ap_2025-05-25.txt")
-    bbc = _article("a2", "bbc_2025-05-24.txt")
+    ap = seed_article("a1", "ap_2025-05-25.txt")
+    bbc = seed_article("a2", "bbc_2025-05-24.txt")
     evil_text = EVIL_TEXT
     evil = Article(
         id="a3",

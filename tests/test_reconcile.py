@@ -12,27 +12,12 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import seed_article
 
 from summarizer.models import Article, ArticleRef, ArticleResult, BriefFact, Citation, Conflict, Fact
 from summarizer.reconcile import reconcile
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _article(aid: str, name: str) -> Article:
-    text = (ROOT / "examples" / name).read_text(encoding="utf-8")
-    header = text.split("\n", 1)[0]
-    m = re.match(r"\s*date (\d{4}-\d\d-\d\d) (.*)", header)
-    assert m
-    return Article(
-        id=aid,
-        path=f"examples/{name}",
-        title=m.group(2).strip(),
-        date=dt.date.fromisoformat(m.group(1)),
-        text=text,
-        body_start=len(header) + 1,
-        sha256=hashlib.sha256(text.encode()).hexdigest(),
-    )
 
 
 def _synthetic(aid: str, text: str, date: dt.date) -> Article:
@@ -130,7 +115,7 @@ BBC_788 = (
 
 @pytest.fixture(scope="module")
 def seeds() -> tuple[list[ArticleResult], dict[str, Article]]:
-    ap, bbc = _article("a1", "ap_2025-05-25.txt"), _article("a2", "bbc_2025-05-24.txt")
+    ap, bbc = seed_article("a1", "ap_2025-05-25.txt"), seed_article("a2", "bbc_2025-05-24.txt")
     a, b = _Builder(ap), _Builder(bbc)
     a.fact("Russia and Ukraine each returned 307 prisoners of war on Saturday.", AP_307)
     a.fact("An earlier swap of 390 detainees took place on Friday.", AP_307)
@@ -317,7 +302,7 @@ def test_non_numeric_facts_merge_only_when_nearly_identical() -> None:
 
 
 def test_single_article_story() -> None:
-    ap = _article("a1", "ap_2025-05-25.txt")
+    ap = seed_article("a1", "ap_2025-05-25.txt")
     b = _Builder(ap)
     b.fact("Each side returned 307 prisoners of war.", AP_307)
     b.fact("Each side returned 307 prisoners of war, after 390 on Friday.", AP_307)
@@ -329,7 +314,7 @@ def test_single_article_story() -> None:
 def test_whole_sentences_exact_counts_stay_exact() -> None:
     """Facts that are whole sentences (as a weak model returns them): 250 and 245 both appear exactly in
     both; 250 must not be called "≈ 245" just because 250 could be a rounded figure."""
-    ap, bbc = _article("a1", "ap_2025-05-25.txt"), _article("a2", "bbc_2025-05-24.txt")
+    ap, bbc = seed_article("a1", "ap_2025-05-25.txt"), seed_article("a2", "bbc_2025-05-24.txt")
     a, b = _Builder(ap), _Builder(bbc)
     a.fact(AP_STRIKE, AP_STRIKE)
     b.fact(BBC_STRIKE, BBC_STRIKE)
