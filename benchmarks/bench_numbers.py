@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 from summarizer.quantities import (  # noqa: E402
     Evidence,
     Quantity,
-    _cached_extract,
-    _sig_digits,
+    cached_quantities,
     check_support,
+    sig_digits,
     extract_quantities,
 )
 
@@ -87,7 +87,7 @@ def _decimals(digits: str) -> int:
 
 def _legit_rounding(old: float, old_digits: str, new: float, new_digits: str) -> bool:
     """Whether the rules would accept ``new`` as ``old`` rounded (so it is no "changed value")."""
-    sig_new, sig_old = _sig_digits(new_digits), _sig_digits(old_digits)
+    sig_new, sig_old = sig_digits(new_digits), sig_digits(old_digits)
     if sig_new >= sig_old or new == 0:
         return False
     step = 10.0 ** (math.floor(math.log10(abs(new))) - sig_new + 1)
@@ -236,7 +236,7 @@ def _cases_for(
         if um:
             to_miles = q.unit == "kilometer"
             v = num * (0.621371 if to_miles else 1.609344)
-            sig = max(2, _sig_digits(digits))
+            sig = max(2, sig_digits(digits))
             rv = round(v, -math.floor(math.log10(v)) + sig - 1) if v > 0 else v
             new_num = fmt(rv, rv >= 1000, 0 if rv >= 10 else 1)
             unit = ("miles" if rv != 1 else "mile") if to_miles else "kilometres"
@@ -245,7 +245,7 @@ def _cases_for(
             add("faithful", "convert-unit", s, e + um.end(), new_num + um.group(1) + unit)
     if q.qualifier == "exact" and q.start == s - (1 if q.kind == "money" and sent[s - 1 : s] in "$£€" else 0):
         add("faithful", "add-hedge", q.start, q.start, "about ")
-    if dec == 0 and _sig_digits(digits) >= 3 and q.qualifier == "exact" and (commas or num < 1000):
+    if dec == 0 and sig_digits(digits) >= 3 and q.qualifier == "exact" and (commas or num < 1000):
         p = math.floor(math.log10(num)) - 1
         rv = round(num, -p)
         if rv != num:
@@ -334,7 +334,7 @@ def throughput() -> dict[str, float]:
         extract_quantities(line)
     t_extract = time.perf_counter() - t
     # check_support: each article as the claim, its own sentences as the evidence (cold caches).
-    _cached_extract.cache_clear()
+    cached_quantities.cache_clear()
     t = time.perf_counter()
     for line in text.splitlines():
         ev = [Evidence(label=f"sentence {i + 1}", text=s) for i, s in enumerate(sentences(line))]
