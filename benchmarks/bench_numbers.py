@@ -34,8 +34,8 @@ from summarizer.quantities import (  # noqa: E402
     Quantity,
     cached_quantities,
     check_support,
-    sig_digits,
     extract_quantities,
+    sig_digits,
 )
 
 CASES = ROOT / "benchmarks" / "cases" / "number_cases.jsonl"

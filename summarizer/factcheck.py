@@ -137,6 +137,7 @@ def verify_summary(
     sources: Sequence[tuple[str, str]],
     *,
     split_sentences: Callable[[str], list[tuple[int, int]]] | None = None,
+    only: str | None = None,
 ) -> VerifyReport:
     """Check every number of ``summary`` against every sentence of ``sources`` ((name, text) pairs)."""
     split = split_sentences or _default_splitter()

@@ -1,0 +1,265 @@
+"""The parts of a claim that can be wrong while its words look right: names, polarity, modality, speaker.
+
+All deterministic and built from the text itself (no NER model):
+
+* **Entities.** Capitalised spans (and acronyms such as ``U.K.``) must be grounded in the cited text, or
+  in the article when the cited text refers to them (a pronoun, a shared word such as a surname or "the
+  ministry"). Spellings match through rapidfuzz and a consonant skeleton (Zelenskyy/Zelensky,
+  Kyiv/Kiev), demonyms through shared stems (Ukraine/Ukrainian, Britain/British), acronyms through
+  initials (U.N./United Nations) and a few country names (U.K./Britain). Honorifics (Mr, Dr) are not
+  names.
+* **Negation.** A claim may not add a negation its evidence lacks, nor drop one that governs a verb the
+  claim states.
+* **Modality.** "may close" does not support "will close" or "closed".
+* **Attribution.** A speaker the claim names ("Russia said") must be a speaker in the cited text.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from summarizer.text import STOP_WORDS, lemma, normal
+
+_TOKEN = re.compile(r"(?:[A-Za-z]\.){2,}|[A-Za-z][A-Za-z'’-]*")
+_HONORIFICS = frozenset(["mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lord", "lady", "prof", "st", "mx"])
+_CONNECTORS = frozenset(["of", "de", "van", "von", "der", "den", "al", "bin", "la", "le", "du", "da", "del"])
+# Country names that share no letters with their usual abbreviation.
+_ALIASES = {
+    "uk": ("britain", "great britain", "united kingdom", "british"),
+    "us": ("america", "united states", "american", "usa"),
+    "usa": ("america", "united states", "american"),
+}
+_ALIAS_OF = {word: key for key, names in _ALIASES.items() for name in names for word in [name]}
+_DEMONYM_SUFFIXES = ("ian", "ean", "an", "n", "ish", "ese", "i", "ic", "er", "ern")
+_PRONOUNS = frozenset(
+    [
+        "he",
+        "she",
+        "they",
+        "it",
+        "his",
+        "her",
+        "their",
+        "its",
+        "him",
+        "them",
+        "we",
+        "our",
+        "this",
+        "these",
+        "those",
+        "who",
+    ]
+)
+_SENT_END = ".!?:\"“'‘(—–-"
+
+
+def _proper(word: str) -> bool:
+    """A sentence-initial word is a name if the lexicon spells its lemma capitalised (or does not know it)."""
+    import simplemma
+
+    w = word.lower()
+    return not simplemma.is_known(w, lang="en") or str(simplemma.lemmatize(w, lang="en"))[:1].isupper()
+
+
+def _key(token: str) -> str:
+    return normal(token).replace(".", "")
+
+
+def entity_spans(text: str) -> list[list[str]]:
+    """Runs of capitalised tokens (connectors such as "of" inside), as normalised tokens; honorifics dropped."""
+    spans: list[list[str]] = []
+    run: list[str] = []
+    last_end = -10
+    for m in _TOKEN.finditer(text):
+        tok = m.group(0)
+        gap = text[last_end : m.start()]
+        contiguous = last_end >= 0 and gap.strip() == "" and "\n" not in gap
+        key = _key(tok)
+        capital = tok[0].isupper() and key not in STOP_WORDS
+        if capital:
+            before = text[: m.start()].rstrip()
+            initial = not before or before[-1] in _SENT_END
+            if initial and not _proper(tok):
+                capital = False
+        if capital and key not in _HONORIFICS:
+            if not (run and contiguous):
+                if run:
+                    spans.append(run)
+                run = []
+            run.append(key)
+        elif run and contiguous and key in _CONNECTORS and tok.islower():
+            run.append(key)
+        elif key in _HONORIFICS and tok[0].isupper():
+            pass  # "Mr Klitschko": the title joins nothing
+        else:
+            if run:
+                spans.append(run)
+            run = []
+        last_end = m.end()
+    if run:
+        spans.append(run)
+    return [[t for t in s if t not in _CONNECTORS] for s in spans if any(t not in _CONNECTORS for t in s)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _vocabulary(text: str) -> tuple[frozenset[str], frozenset[str], str, tuple[str, ...]]:
+    """(normalised tokens, their lemmas, lower-cased text, capitalised tokens) of an evidence text."""
+    toks = [m.group(0) for m in _TOKEN.finditer(text)]
+    keys = frozenset(_key(t) for t in toks)
+    caps = tuple(sorted({_key(t) for t in toks if t[0].isupper()}))
+    acronyms = {"".join(s[0] for s in span) for span in entity_spans(text) if len(span) > 1}
+    return keys | acronyms, frozenset(lemma(k) for k in keys), " " + " ".join(_key(t) for t in toks) + " ", caps
+
+
+def _skeleton(word: str) -> str:
+    return word[0] + re.sub(r"[aeiouy]", "", word[1:]) if word else word
+
+
+def _demonym(a: str, b: str) -> bool:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    if n < 4:
+        return False
+    ra, rb = a[n:], b[n:]
+    return (ra in _DEMONYM_SUFFIXES or rb in _DEMONYM_SUFFIXES or ra + rb == "") and len(ra) <= 4 and len(rb) <= 4
+
+
+def token_grounded(token: str, text: str) -> bool:
+    """Whether a name token of a claim is stated by ``text`` in any of its usual spellings."""
+    keys, lemmas, low, caps = _vocabulary(text)
+    if token in keys or lemma(token) in lemmas:
+        return True
+    alias = _ALIAS_OF.get(token)
+    names = _ALIASES.get(token, ()) + ((alias,) if alias else ()) + _ALIASES.get(alias or "", ())
+    if any(f" {n} " in low for n in names):
+        return True
+    if len(token) < 4:
+        return False
+    from rapidfuzz import fuzz, process
+
+    for cand, score, _ in process.extract(token, caps, scorer=fuzz.ratio, score_cutoff=60, limit=5):
+        if score >= 85 and len(token) >= 5:
+            return True  # Zelenskyy / Zelensky
+        if score >= 70 and _skeleton(cand) == _skeleton(token):
+            return True  # Kyiv / Kiev
+        if _demonym(token, cand):
+            return True  # Ukraine / Ukrainian
+    return False
+
+
+def _refers(cited: str, span: list[str]) -> bool:
+    """Whether the cited text points at an entity named elsewhere: a pronoun or one of its words."""
+    keys = _vocabulary(cited)[0]
+    return bool(keys & _PRONOUNS) or any(token_grounded(t, cited) for t in span)
+
+
+def entity_problems(claim: str, cited: str, context: str = "") -> tuple[list[str], frozenset[str]]:
+    """(problems, lemmas of the names that were grounded) for the names of ``claim``."""
+    problems: list[str] = []
+    grounded: set[str] = set()
+    for span in entity_spans(claim):
+        missing = [t for t in span if not token_grounded(t, cited)]
+        if missing and context and _refers(cited, span):
+            missing = [t for t in missing if not token_grounded(t, context)]
+        grounded.update(lemma(t) for t in span if t not in missing)
+        if missing:
+            where = "the cited text or the article" if context else "the cited text"
+            problems.append(f"{' '.join(span)!r}: {', '.join(missing)} not in {where}")
+    return problems, frozenset(grounded)
+
+
+# ----------------------------------------------------------------------------- polarity
+
+_NEG = re.compile(
+    r"(?i)\b(?:not|never|no|none|nobody|nothing|neither|nor|without|cannot)\b|n['’]t\b"
+    r"|\b(?:den(?:y|ies|ied)|fail(?:s|ed)?\s+to|refus(?:e|es|ed)\s+to|reject(?:s|ed)?)\b"
+)
+_AUX = frozenset(["be", "is", "are", "was", "were", "been", "being", "have", "has", "had", "do", "does", "did", "will", "would", "can", "could", "may", "might", "shall", "should", "must", "to", "the", "a", "an", "yet", "also", "ever", "even", "so"])  # fmt: skip
+
+
+def _negated(text: str) -> set[str]:
+    """Lemmas of the words a negation governs (the first content word after the cue, past auxiliaries)."""
+    out: set[str] = set()
+    for m in _NEG.finditer(text):
+        for w in _TOKEN.findall(text[m.end() : m.end() + 40])[:4]:
+            if w.lower() not in _AUX:
+                out.add(lemma(w))
+                break
+    return out
+
+
+def negation_problems(claim: str, cited: str) -> list[str]:
+    claim_neg = _NEG.search(claim)
+    if claim_neg and not _NEG.search(cited):
+        return [f"the claim says {claim_neg.group(0)!r}; the cited text states no negation"]
+    cited_lemmas = _vocabulary(cited)[1]
+    claim_lemmas = _vocabulary(claim)[1]
+    dropped = sorted(w for w in _negated(cited) - _negated(claim) if w in claim_lemmas and w in cited_lemmas)
+    if dropped and not claim_neg:
+        return [f"the cited text negates {', '.join(dropped)}; the claim does not"]
+    return []
+
+
+# ----------------------------------------------------------------------------- modality
+
+_HEDGE = re.compile(  # lower case only: "May" is also a month
+    r"\b(?:may|might|could|would|possibly|perhaps|likely|unlikely|probably|reportedly|allegedly|"
+    r"suspected|expected|plans?|planned|proposed|considering|consider|set to|threaten(?:s|ed)?|hopes?|"
+    r"aims?|wants?|seeks?|if|unless|whether|should)\b"
+)
+
+
+def modality_problems(claim: str, cited: str) -> list[str]:
+    """A possibility in the evidence stated as a fact: the hedged verb appears in the claim with no hedge."""
+    if _HEDGE.search(claim) or not _HEDGE.search(cited):
+        return []
+    claim_lemmas = _vocabulary(claim)[1]
+    hedged: list[str] = []
+    for m in _HEDGE.finditer(cited):
+        for w in _TOKEN.findall(cited[m.end() : m.end() + 30])[:3]:
+            if w.lower() in _AUX:
+                continue
+            if lemma(w) in claim_lemmas:
+                hedged.append(f"{m.group(0)} {w}")
+            break
+    if hedged:
+        return [f"the cited text says {hedged[0]!r}; the claim states it as fact"]
+    return []
+
+
+# ----------------------------------------------------------------------------- attribution
+
+_SAY = r"(?:said|says|say|told|announced|claimed|claims|stated|confirmed|reported|reports|added|insisted|warned)"
+_SPEAKER_BEFORE = re.compile(r"((?:[A-Z][\w'’.-]*\s+){0,4}[A-Z][\w'’.-]*)\s+(?:has\s+|have\s+|had\s+)?" + _SAY + r"\b")
+_SPEAKER_AFTER = re.compile(
+    r"\b(?:according\s+to|" + _SAY + r")\s+(?:the\s+)?((?:[A-Z][\w'’.-]*\s+){0,4}[A-Z][\w'’.-]*)"
+)
+
+
+def speakers(text: str) -> list[list[str]]:
+    out: list[list[str]] = []
+    for rx in (_SPEAKER_BEFORE, _SPEAKER_AFTER):
+        for m in rx.finditer(text):
+            span = [_key(t) for t in _TOKEN.findall(m.group(1))]
+            span = [t for t in span if t not in _HONORIFICS and t not in STOP_WORDS]
+            if span:
+                out.append(span)
+    return out
+
+
+def attribution_problems(claim: str, cited: str, context: str = "") -> list[str]:
+    """The claim's named speaker must speak in the cited text (or be a name the cited speaker refers to)."""
+    said = speakers(claim)
+    if not said:
+        return []
+    theirs = speakers(cited)
+    if not theirs:
+        return []  # the cited text names no speaker; the entity check covers the name itself
+    for span in said:
+        if any(any(token_grounded(t, " ".join(s)) for t in span) for s in theirs):
+            continue
+        return [f"the claim attributes it to {' '.join(span)!r}; the cited text to {' '.join(theirs[0])!r}"]
+    return []
