@@ -19,11 +19,11 @@ from __future__ import annotations
 import functools
 import re
 
-from summarizer.text import STOP_WORDS, lemma, normal
+from summarizer.text import STOP_WORDS, lemma, normal, wordset
 
 _TOKEN = re.compile(r"(?:[A-Za-z]\.){2,}|[A-Za-z][A-Za-z'’-]*")
-_HONORIFICS = frozenset(["mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lord", "lady", "prof", "st", "mx"])
-_CONNECTORS = frozenset(["of", "de", "van", "von", "der", "den", "al", "bin", "la", "le", "du", "da", "del"])
+_HONORIFICS = wordset("""mr mrs ms miss dr sir dame lord lady prof st mx""")
+_CONNECTORS = wordset("""of de van von der den al bin la le du da del""")
 # Country names that share no letters with their usual abbreviation.
 _ALIASES = {
     "uk": ("britain", "great britain", "united kingdom", "british"),
@@ -32,26 +32,7 @@ _ALIASES = {
 }
 _ALIAS_OF = {word: key for key, names in _ALIASES.items() for name in names for word in [name]}
 _DEMONYM_SUFFIXES = ("ian", "ean", "an", "n", "ish", "ese", "i", "ic", "er", "ern")
-_PRONOUNS = frozenset(
-    [
-        "he",
-        "she",
-        "they",
-        "it",
-        "his",
-        "her",
-        "their",
-        "its",
-        "him",
-        "them",
-        "we",
-        "our",
-        "this",
-        "these",
-        "those",
-        "who",
-    ]
-)
+_PRONOUNS = wordset("""he she they it his her their its him them we our this these those who""")
 _SENT_END = ".!?:\"“'‘(—–-"
 
 
@@ -177,7 +158,10 @@ _NEG = re.compile(
     r"(?i)\b(?:not|never|no|none|nobody|nothing|neither|nor|without|cannot)\b|n['’]t\b"
     r"|\b(?:den(?:y|ies|ied)|fail(?:s|ed)?\s+to|refus(?:e|es|ed)\s+to|reject(?:s|ed)?)\b"
 )
-_AUX = frozenset(["be", "is", "are", "was", "were", "been", "being", "have", "has", "had", "do", "does", "did", "will", "would", "can", "could", "may", "might", "shall", "should", "must", "to", "the", "a", "an", "yet", "also", "ever", "even", "so"])  # fmt: skip
+_AUX = wordset(
+    """be is are was were been being have has had do does did will would can could may might shall should must
+    to the a an yet also ever even so"""
+)
 
 
 def _negated(text: str) -> set[str]:

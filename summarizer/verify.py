@@ -151,7 +151,9 @@ def check_text(
     against the items the sentence is closest to, as if it had cited them.
     """
     if split is None:
-        from summarizer.segment import split_sentences as split
+        from summarizer.segment import split_sentences
+
+        split = split_sentences
     context = " ".join(t for _, t in evidence)
     out: list[SentenceCheck] = []
     for s, e in split(text):
