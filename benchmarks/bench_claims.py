@@ -92,16 +92,22 @@ def document(text: str, key: str = "a1") -> Document:
     return segment(Article(id=key, path=f"{key}.txt", title="", text=text, sha256=sha))
 
 
+def _terms(text: str) -> frozenset[str]:
+    # What a careful model matches on: content words and the figures it states.
+    return content_words(text) | frozenset(_DIGITS.findall(text))
+
+
 def best_citations(claim: str, doc: Document) -> list[int]:
-    """The 1-2 sentences sharing the most content words with ``claim`` (the second only if it adds some)."""
-    words = content_words(claim)
-    scored = sorted(((len(words & content_words(s.text)), -s.id) for s in doc.sentences), reverse=True)
+    """The 1-2 sentences sharing the most content words and figures with ``claim`` (the second only if it
+    adds some)."""
+    words = _terms(claim)
+    scored = sorted(((len(words & _terms(s.text)), -s.id) for s in doc.sentences), reverse=True)
     if not scored or scored[0][0] == 0:
         return [0] if doc.sentences else []
     first = -scored[0][1]
-    cover = words & content_words(doc.sentences[first].text)
+    cover = words & _terms(doc.sentences[first].text)
     best2 = max(
-        (len((words & content_words(s.text)) - cover), -s.id) for s in doc.sentences if s.id != first
+        (len((words & _terms(s.text)) - cover), -s.id) for s in doc.sentences if s.id != first
     ) if len(doc.sentences) > 1 else (0, 0)  # fmt: skip
     return [first, -best2[1]] if best2[0] > 0 else [first]
 

@@ -174,13 +174,19 @@ def check_text(
     return out
 
 
-def counted_word(claim: str, end: int) -> str | None:
-    """The first content word within three words after a figure, in the same sentence: what it counts."""
-    rest = re.split(r"[.!?;:]\s", claim[end:], maxsplit=1)[0]
+def counted_words(claim: str, end: int) -> list[str]:
+    """The content words right after a figure, up to a stop word or a comma: what it counts.
+
+    "105 African migrants" counts migrants (either word may match); "Pippa, 31, looked" and "turned 25 on
+    Saturday" count nothing.
+    """
+    rest = re.split(r"[.!?;:,]\s|[,;:()]", claim[end:], maxsplit=1)[0]
+    out: list[str] = []
     for w in words(rest.lstrip("-"))[:3]:
-        if is_content(w):
-            return w
-    return None
+        if not is_content(w):
+            break
+        out.append(w)
+    return out
 
 
 def _quantities(text: str) -> tuple[Any, ...]:
@@ -212,14 +218,16 @@ def number_problems(claim: str, evidence: Sequence[tuple[str, str]]) -> tuple[li
             continue
         used += [c.evidence for c in f.matched]
         # Money, percentages and measures carry their unit; years, dates and times count nothing.
-        if f.how == "derived" or f.quantity.kind != "count":
+        # An age counts years, whatever noun follows it.
+        if f.how == "derived" or f.quantity.kind != "count" or f.quantity.unit == "age":
             continue
-        noun = counted_word(claim, f.quantity.end)
-        if noun is None:
+        nouns = counted_words(claim, f.quantity.end)
+        if not nouns:
             continue
-        counted = lemma(noun)
+        noun = " ".join(nouns)
+        counted = {lemma(w) for w in nouns}
         # Any evidence item stating the same figure may say what it counts (a figure can occur twice).
-        if not any(counted in content_words(text) and _states(text, f.quantity) for text in texts.values()):
+        if not any(counted & content_words(text) and _states(text, f.quantity) for text in texts.values()):
             where = [c.evidence for c in f.matched]
             said = "; ".join(f"{label} says {texts.get(label, '')[:90]!r}" for label in where[:2])
             problems.append(f"you wrote {f.quantity.text} {noun}, but {said}")

@@ -128,8 +128,9 @@ def test_units_convert_through_pint() -> None:
     assert km.value == pytest.approx(1e6) and km.text == "1,000-kilometer"
     mi = first(sentence_with(BBC, "620-mile front line"), kind="measure", unit="mile", qualifier="approx")
     assert mi.value == pytest.approx(620 * 1609.344)
-    q = only("reduced the speed limit to 80 kilometres an hour", kind="measure", unit="kilometer")
-    assert q.value == 80_000
+    q = only("reduced the speed limit to 80 kilometres an hour", kind="measure", unit="kilometer / hour")
+    assert q.value == pytest.approx(80_000 / 3600)  # a speed, in metres per second
+    assert only("above 600 km per hour", unit="kilometer / hour").value == pytest.approx(600_000 / 3600)
     assert only("a seven-hour air raid alert", kind="measure", unit="hour").value == 7 * 3600
     assert only("carrying 3 tonnes of cargo", kind="measure").value == 3000  # kilograms
 

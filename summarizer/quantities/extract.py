@@ -6,6 +6,7 @@ Adding a pattern (fractions such as "two-thirds") is one function and one entry 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -13,6 +14,9 @@ from pydantic import BaseModel
 
 from summarizer.quantities.lexicon import (
     ABBR_UNITS,
+    AGE_APPOSITION_RE,
+    AGE_RE,
+    AMBIGUOUS_MONTHS,
     ATTACHED_OK_RE,
     AU_STYLE_CUR_RE,
     COUNT_NOUN_RE,
@@ -25,6 +29,7 @@ from summarizer.quantities.lexicon import (
     DATE_TAIL_RE,
     DOLLAR_NATION,
     DOZEN_RE,
+    DURATION_AFTER_RE,
     FEW_RE,
     FRACTION_BEFORE_RE,
     HEDGE_RE,
@@ -277,83 +282,164 @@ def _parse_atom_at(atoms: list[_Atom], idx: int, pos: int) -> int:
     return -1
 
 
-def extract_quantities(text: str) -> list[Quantity]:
-    """Every figure in ``text`` with its value, kind, qualifier and span (indexes ``text``)."""
-    n = len(text)
-    mask = bytearray(n + 1)
-    out: list[Quantity] = []
+class Scan:
+    """One extraction's state: the text, what passes have consumed (``mask``) and the figures found."""
 
-    def consume(s: int, e: int) -> None:
-        mask[s:e] = b"\x01" * (e - s)
+    __slots__ = ("low", "mask", "out", "text")
 
-    for m in TIME_RE.finditer(text):
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.low = text.lower()
+        self.mask = bytearray(len(text) + 1)
+        self.out: list[Quantity] = []
+
+    def consume(self, s: int, e: int) -> None:
+        self.mask[s:e] = b"\x01" * (e - s)
+
+    def free(self, s: int, e: int) -> bool:
+        return not (self.mask[s] or self.mask[e - 1])
+
+    def emit(self, s: int, e: int, value: float, kind: Any, qualifier: Any = "exact", *, low: float | None = None,
+             high: float | None = None, sig: int = 1, consume: bool = True) -> None:  # fmt: skip
+        lo = value if low is None else low
+        hi = value if high is None else high
+        self.out.append(_mk(self.text, s, e, value, lo, hi, kind, None, qualifier, sig))
+        if consume:
+            self.consume(s, e)
+
+
+def _times(scan: Scan) -> None:
+    """4pm, 4:30 a.m."""
+    for m in TIME_RE.finditer(scan.text):
         h, mi = int(m.group(1)), int(m.group(2) or 0)
         if not 1 <= h <= 12 or mi > 59:
             continue
         h = h % 12 + (12 if m.group(3).lower() == "p" else 0)
-        s, e = m.span()
-        out.append(_mk(text, s, e, h * 60 + mi, h * 60 + mi, h * 60 + mi, "time", None, "exact", 1))
-        consume(s, e)
-    for m in TIME24_RE.finditer(text) if ":" in text else ():
-        s, e = m.span()
-        if mask[s]:
-            continue
-        v = int(m.group(1)) * 60 + int(m.group(2))
-        out.append(_mk(text, s, e, v, v, v, "time", None, "exact", 1))
-        consume(s, e)
-    for m in ISO_DATE_RE.finditer(text):
+        scan.emit(m.start(), m.end(), h * 60 + mi, "time")
+
+
+def _times24(scan: Scan) -> None:
+    """16:30"""
+    for m in TIME24_RE.finditer(scan.text) if ":" in scan.text else ():
+        if scan.free(m.start(), m.end()):
+            scan.emit(m.start(), m.end(), int(m.group(1)) * 60 + int(m.group(2)), "time")
+
+
+def _iso_dates(scan: Scan) -> None:
+    """2025-05-24: a date and a year."""
+    for m in ISO_DATE_RE.finditer(scan.text):
         mo, d = int(m.group(2)), int(m.group(3))
         if 1 <= mo <= 12 and 1 <= d <= 31:
-            v = mo * 100 + d
-            out.append(_mk(text, m.start(), m.end(), v, v, v, "date", None, "exact", 1))
-            y = int(m.group(1))
-            out.append(_mk(text, m.start(1), m.end(1), y, y, y, "year", None, "exact", 4))
-            consume(m.start(), m.end())
-    for m in SLASH_DATE_RE.finditer(text) if "/" in text else ():
-        consume(m.start(), m.end())  # day/month order is ambiguous: not checked
+            scan.emit(m.start(), m.end(), mo * 100 + d, "date")
+            scan.emit(m.start(1), m.end(1), int(m.group(1)), "year", sig=4)
+
+
+def _slash_dates(scan: Scan) -> None:
+    """5/6/2025: day/month order is ambiguous, so it is consumed and not checked."""
+    for m in SLASH_DATE_RE.finditer(scan.text) if "/" in scan.text else ():
+        scan.consume(m.start(), m.end())
+
+
+def _month_dates(scan: Scan) -> None:
+    """May 20, 20 May, 20th of May, May 20-23; lower-case months too (\"july 11\") except the words
+    "may" and "march" in text that has capitals. Every form has one value (month * 100 + day)."""
+    text = scan.text
+    lower_ok = not any(c.isupper() for c in text)
     for rx, mgroup, dgroup in ((DATE_MD_RE, 1, 2), (DATE_DM_RE, 2, 1)):
         for m in rx.finditer(text):
             s, e = m.span()
-            if mask[s] or mask[e - 1]:
+            month = m.group(mgroup)
+            if not scan.free(s, e) or (month.islower() and month in AMBIGUOUS_MONTHS and not lower_ok):
                 continue
-            mo, d = MONTHS[m.group(mgroup)[:3].lower()], int(m.group(dgroup))
+            mo, d = MONTHS[month[:3].lower()], int(m.group(dgroup))
             if not 1 <= d <= 31:
                 continue
-            v = mo * 100 + d
-            out.append(_mk(text, s, e, v, v, v, "date", None, "exact", 1))
-            consume(s, e)
+            scan.emit(s, e, mo * 100 + d, "date")
             t = DATE_TAIL_RE.match(text, e) if dgroup == 2 else None
             if t and 1 <= int(t.group(1)) <= 31:  # "May 20-23"
-                v2 = mo * 100 + int(t.group(1))
-                out.append(_mk(text, t.start(1), t.end(1), v2, v2, v2, "date", None, "exact", 1))
-                consume(t.start(1), t.end(1))
-    low_text = text.lower()
-    few = "several" in low_text or "few" in low_text or "couple" in low_text
-    for m in FEW_RE.finditer(text) if few else ():
-        s, e = m.span()
+                scan.emit(t.start(1), t.end(1), mo * 100 + int(t.group(1)), "date")
+
+
+def _few(scan: Scan) -> None:
+    """several hundred, a few thousand, a couple of dozen: vague ranges."""
+    if not ("several" in scan.low or "few" in scan.low or "couple" in scan.low):
+        return
+    for m in FEW_RE.finditer(scan.text):
         mult = 12 if m.group(2).lower() == "dozen" else MAGNITUDE_WORDS[m.group(2).lower()]
-        out.append(_mk(text, s, e, 2 * mult, 2 * mult, 10 * mult - 1, "count", None, "vague", 1))
-        consume(s, e)
-    vague = any(w in low_text for w in ("tens", "dozens", "hundreds", "thousands", "millions", "billions"))
-    for m in VAGUE_RE.finditer(text) if vague else ():
-        s, e = m.span()
-        if mask[s]:
+        scan.emit(m.start(), m.end(), 2 * mult, "count", "vague", high=10 * mult - 1)
+
+
+def _vague(scan: Scan) -> None:
+    """hundreds, tens of thousands: vague ranges."""
+    if not any(w in scan.low for w in ("tens", "dozens", "hundreds", "thousands", "millions", "billions")):
+        return
+    for m in VAGUE_RE.finditer(scan.text):
+        if scan.mask[m.start()]:
             continue
         lo, hi = VAGUE_BASE[m.group(1).lower()]
         mult = VAGUE_MULT[m.group(2).lower()] if m.group(2) else 1.0
-        low, high = lo * mult, (hi + 1) * mult - 1
-        out.append(_mk(text, s, e, low, low, high, "count", None, "vague", 1))
-        consume(s, e)
+        scan.emit(m.start(), m.end(), lo * mult, "count", "vague", high=(hi + 1) * mult - 1)
 
+
+def _ages(scan: Scan) -> None:
+    """ "Pippa, 31," and "the 31-year-old" state one age: a count with unit "age", so they match each other
+    and a bare 31, and what it counts is not asked (an age counts years, not the noun after it)."""
+    if "old" not in scan.low and "," not in scan.text and "aged" not in scan.low:
+        return
+    for rx in (AGE_RE, AGE_APPOSITION_RE):
+        for m in rx.finditer(scan.text):
+            g = m.lastindex or 1
+            s, e = m.span(g)
+            if not scan.free(s, e):
+                continue
+            value = word_value(m.group(g))
+            if value is None or not 0 < value < 130:
+                continue
+            end = m.end() if rx is AGE_RE else e
+            sig = sig_digits(str(int(value)))
+            scan.out.append(_mk(scan.text, s, end, value, value, value, "count", "age", "exact", sig))
+            scan.consume(s, end)
+
+
+def _numbers(scan: Scan) -> None:
+    """Digits, number words and dozens, with their context: currency, magnitude, unit, hedge, range."""
+    text, mask = scan.text, scan.mask
     atoms = (
-        (_dozen_atoms(text, mask) if "dozen" in low_text else []) + _digit_atoms(text, mask) + _word_atoms(text, mask)
+        (_dozen_atoms(text, mask) if "dozen" in scan.low else []) + _digit_atoms(text, mask) + _word_atoms(text, mask)
     )
     atoms.sort(key=lambda a: a.start)
     i = 0
     while i < len(atoms):
-        i = _read_quantity(text, atoms, i, out)
-    out.sort(key=lambda q: q.start)
-    return out
+        i = _read_quantity(text, atoms, i, scan.out)
+
+
+# The extraction passes, in order: each masks what it read, so a later pass never reads it again.
+# A new pattern (say fractions, "two-thirds") is one function above and one entry here.
+PASSES: tuple[Callable[[Scan], None], ...] = (
+    _times, _times24, _iso_dates, _slash_dates, _month_dates, _few, _vague, _ages, _numbers,
+)  # fmt: skip
+
+
+def extract_quantities(text: str) -> list[Quantity]:
+    """Every figure in ``text`` with its value, kind, qualifier and span (indexes ``text``)."""
+    scan = Scan(text)
+    for read in PASSES:
+        read(scan)
+    scan.out.sort(key=lambda q: q.start)
+    return scan.out
+
+
+def word_value(token: str) -> float | None:
+    """A number written as digits or as one or more number words ("31", "thirty-one")."""
+    t = token.replace(",", "")
+    if t.isdigit():
+        return float(t)
+    from text_to_num import text2num
+
+    try:
+        return float(text2num(t.lower().replace("-", " "), "en"))
+    except ValueError:
+        return None
 
 
 def _read_quantity(text: str, atoms: list[_Atom], i: int, out: list[Quantity]) -> int:
@@ -371,6 +457,8 @@ def _read_quantity(text: str, atoms: list[_Atom], i: int, out: list[Quantity]) -
     end, scale, kind, unit, mag = _suffix(text, e)
     pre = s
     cm = CUR_PREFIX_RE.search(text, max(0, s - 6), s)
+    if cm and kind == "measure" and unit == "meter" and text[e:end].strip() == "m":
+        kind, unit, scale, mag = None, None, 1e6, "m"  # "£ 7.8 m" (tokenised text): millions, not metres
     if cm and kind != "percent":
         code = CUR_PREFIX.get(cm.group(1)) if cm.group(1) else cm.group(2)
         if code == "RMB":
@@ -383,6 +471,8 @@ def _read_quantity(text: str, atoms: list[_Atom], i: int, out: list[Quantity]) -
     if hedge is not None:
         hedge = re.sub(r"\s+", " ", hedge)
     qualifier, lo_f, hi_f = HEDGES[hedge] if hedge else ("exact", 1.0, 1.0)
+    if hedge == "over" and DURATION_AFTER_RE.match(text, e):
+        qualifier, lo_f, hi_f = "exact", 1.0, 1.0  # "over two seasons": a span of time, not a bound
     start = hm.start() if hm and hedge not in ("between", "from") else pre
 
     # Years: a bare 4-digit number with no unit or hedge, unless it clearly counts something.
@@ -495,3 +585,18 @@ def cached_quantities(text: str) -> tuple[Quantity, ...]:
     The Quantity objects are shared between callers: treat them as read-only.
     """
     return tuple(extract_quantities(text))
+
+
+def readings(q: Quantity) -> tuple[Quantity, ...]:
+    """``q`` and the other way its text may be read: "46m" is 46 million or 46 metres; "46 m" the same."""
+    t = q.text.rstrip()
+    if q.kind == "count" and q.scale == 1e6 and t.endswith("m") and t[-2:-1].isdigit():
+        v = q.value / 1e6
+        metres = q.model_copy(update={"kind": "measure", "unit": "meter", "value": v, "low": q.low / 1e6,
+                                      "high": q.high / 1e6, "scale": 1.0})  # fmt: skip
+        return (q, metres)
+    if q.kind == "measure" and q.unit == "meter" and t.endswith("m") and q.qualifier == "exact":
+        million = q.model_copy(update={"kind": "count", "unit": None, "value": q.value * 1e6,
+                                       "low": q.low * 1e6, "high": q.high * 1e6, "scale": 1e6})  # fmt: skip
+        return (q, million)
+    return (q,)

@@ -123,11 +123,14 @@ MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
     "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
 }  # fmt: skip
-_MONTH = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)"
+_MONTH_NAMES = (
+    "January|February|March|April|May|June|July|August|September|October|November|December|"
+    "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
 )
-DATE_MD_RE = re.compile(rf"\b(?=[JFMASOND])({_MONTH})\.?[ \t]+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![,.]\d|:)")
+# Lower-case month names count too ("july 11" in lower-cased text); see AMBIGUOUS_MONTHS.
+_MONTH = "(?:" + _MONTH_NAMES + "|" + _MONTH_NAMES.lower() + ")"
+AMBIGUOUS_MONTHS = frozenset({"may", "march", "jan", "mar"})  # words too: lower case only in lower-case text
+DATE_MD_RE = re.compile(rf"\b(?=[JFMASONDjfmasond])({_MONTH})\.?[ \t]+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![,.]\d|:)")
 DATE_DM_RE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?[ \t]+(?:of[ \t]+)?({_MONTH})\b")
 DATE_TAIL_RE = re.compile(r"[ \t]*[-–][ \t]*(\d{1,2})\b(?![,.]\d)")
 ISO_DATE_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
@@ -147,7 +150,7 @@ DOZEN_RE = re.compile(r"(?i)\b(?:(half)[ \t]+a[ \t]+|(a|one|two|three|four|five|
 
 # Suffixes that may follow a digit directly ("3bn", "5km", "127th", "1990s"); anything else makes it an id.
 ATTACHED_OK_RE = re.compile(
-    r"(?:st|nd|rd|th|s|bn|mn|mln|bln|tn|trn|m|b|k|M|B|K|km/h|kmh|kph|km²|km2|km|kg|cm|mm|mph|ft|lbs|lb|ha|"
+    r"(?:st|nd|rd|th|s|bn|mn|mln|bln|tn|trn|m|b|k|M|B|K|km/h|kmh|kph|km²|km2|kms|km|kgs|kg|cm|mm|mph|mi|ft|lbs|lb|ha|"
     r"hrs|hr|h|mins|min|secs|sec|MWh|GWh|kWh|MW|GW|kW|pc|pp|bps|bp|ml|m²|m2|°C|°F|C|F)(?![A-Za-z])"
 )
 MAG_RE = re.compile(
@@ -194,6 +197,8 @@ WORD_UNITS = {
     "acre": "acre", "square kilometre": "kilometer**2", "square kilometer": "kilometer**2",
     "square mile": "mile**2", "square metre": "meter**2", "square meter": "meter**2",
     "kilometres per hour": "kilometer/hour", "kilometers per hour": "kilometer/hour",
+    "km per hour": "kilometer/hour", "km an hour": "kilometer/hour", "kilometres an hour": "kilometer/hour",
+    "kilometers an hour": "kilometer/hour", "miles an hour": "mile/hour",
     "miles per hour": "mile/hour", "knot": "knot", "hour": "hour", "minute": "minute", "second": "second",
     "day": "day", "week": "week", "month": "month", "year": "year", "decade": "decade",
     "century": "century", "centuries": "century", "megawatt": "megawatt", "gigawatt": "gigawatt",
@@ -201,7 +206,8 @@ WORD_UNITS = {
 }  # fmt: skip
 ABBR_UNITS = {
     "km/h": "kilometer/hour", "kmh": "kilometer/hour", "kph": "kilometer/hour", "km²": "kilometer**2",
-    "km2": "kilometer**2", "sq km": "kilometer**2", "km": "kilometer", "kg": "kilogram", "cm": "centimeter",
+    "km2": "kilometer**2", "sq km": "kilometer**2", "km": "kilometer", "kms": "kilometer", "mi": "mile", "kg": "kilogram",
+    "kgs": "kilogram", "cm": "centimeter",
     "mm": "millimeter", "mph": "mile/hour", "ft": "foot", "lbs": "pound", "lb": "pound", "ha": "hectare",
     "hrs": "hour", "hr": "hour", "h": "hour", "mins": "minute", "min": "minute", "secs": "second",
     "sec": "second", "MWh": "megawatt_hour", "GWh": "gigawatt_hour", "kWh": "kilowatt_hour",
@@ -222,7 +228,7 @@ def _unit_alternation(keys: Sequence[str], plural: bool) -> str:
 
 UNIT_RE = re.compile(
     r"(?:[ \t]*[-‑][ \t]*|[ \t]+|)"
-    r"(?:(?i:(" + _unit_alternation(list(WORD_UNITS), True) + r"))(?:-old|[ \t]+old)?(?![A-Za-z])"
+    r"(?:(?i:(" + _unit_alternation(list(WORD_UNITS), True) + r"))(?:[ \t]*-[ \t]*old|[ \t]+old)?(?![A-Za-z])"
     r"|(" + _unit_alternation(list(ABBR_UNITS), False) + r")(?![A-Za-z0-9]))"
 )
 POUND_WEIGHT_RE = re.compile(r"[ \t]*-[ \t]*pounds?\b|[ \t]*-[ \t]*pounder\b")
@@ -252,7 +258,7 @@ HEDGE_RE = re.compile(
     + "|".join(re.escape(h).replace(r"\ ", r"[ \t]+") for h in sorted(HEDGES, key=len, reverse=True))
     + r")[ \t]*$"
 )
-RANGE_CUR_RE = re.compile(r"US\$|AU\$|A\$|£|€|\$")
+RANGE_CUR_RE = re.compile(r"(?:US\$|AU\$|A\$|£|€|\$)[ \t]?")
 POSTFIX_RE = re.compile(r"(?i)[ \t]+or[ \t]+(more|so|fewer|less)\b|(\+)(?![\d])|-(plus)\b")
 RANGE_RE = re.compile(r"(?i)[ \t]*([-–—])[ \t]*|[ \t]+(to|and)[ \t]+")
 SCORE_CONTEXT_RE = re.compile(
@@ -311,3 +317,16 @@ def from_base(v: float, unit: str) -> float:
         ureg = _ureg()
         return float(ureg.Quantity(v, "kelvin").to(unit).magnitude)
     return v / unit_info(unit)[1]
+
+
+# Ages: "the 22-year-old", "22 - year - old" (tokenised text), "22 years old", "aged 22", "Pippa, 31,".
+_AGE_NUM = r"(\d{1,3}|[A-Za-z]+(?:-[A-Za-z]+)?)"
+AGE_RE = re.compile(
+    _AGE_NUM + r"[ \t]*[-‑][ \t]*years?[ \t]*[-‑][ \t]*olds?\b"
+    r"|(?<![\w.,])(\d{1,3})[ \t]+years?[ \t]+old\b|\baged[ \t]+(\d{1,3})\b"
+)
+AGE_APPOSITION_RE = re.compile(r"(?<=[A-Za-z]),[ \t]+(?:now[ \t]+)?(\d{1,2}|[a-z]+(?:-[a-z]+)?),")
+# "over two seasons", "spanning three years": a span of time, not a bound.
+DURATION_AFTER_RE = re.compile(
+    r"(?i)[ \t]*-?[ \t]*(?:seasons?|years?|months?|weeks?|days?|decades?|centuries|campaigns?|terms?)\b"
+)

@@ -4,13 +4,14 @@ figure, supported (exact, rounded, converted, bound, derived) or not, with the c
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from summarizer.quantities.compare import close, comparable, support
-from summarizer.quantities.extract import Quantity, cached_quantities
+from summarizer.quantities.extract import Quantity, cached_quantities, readings
 from summarizer.quantities.lexicon import EXACTISH, TOKEN_KINDS
 
 
@@ -94,7 +95,7 @@ def check_support_texts(
     ev_q: list[tuple[str, int, Quantity]] = []
     for k, (label, text) in enumerate(evidence):
         for q in cached_quantities(text):
-            ev_q.append((label, k, q))
+            ev_q += [(label, k, r) for r in readings(q)]
     by_value: dict[tuple[str, float], list[tuple[str, int, Quantity]]] = {}
     for item in ev_q:
         by_value.setdefault((item[2].kind, round(item[2].value, 6)), []).append(item)
@@ -102,18 +103,19 @@ def check_support_texts(
     findings: list[Finding] = []
     for q in claim_q:
         best: tuple[int, Any, str, Quantity] | None = None
-        # Fast path: an evidence figure with the very same value.
-        for label, _k, e in by_value.get((q.kind, round(q.value, 6)), ()):
-            how = support(q, e)
-            if how and (best is None or _HOW_RANK[how] < _HOW_RANK[best[1]]):
-                best = (_HOW_RANK[how], how, label, e)
-        if best is None or best[0] > 0:
-            for label, _k, e in ev_q:
-                if e.kind != q.kind:
-                    continue
-                how = support(q, e)
+        for r in readings(q):
+            # Fast path: an evidence figure with the very same value.
+            for label, _k, e in by_value.get((r.kind, round(r.value, 6)), ()):
+                how = support(r, e)
                 if how and (best is None or _HOW_RANK[how] < _HOW_RANK[best[1]]):
                     best = (_HOW_RANK[how], how, label, e)
+            if best is None or best[0] > 0:
+                for label, _k, e in ev_q:
+                    if e.kind != r.kind:
+                        continue
+                    how = support(r, e)
+                    if how and (best is None or _HOW_RANK[how] < _HOW_RANK[best[1]]):
+                        best = (_HOW_RANK[how], how, label, e)
         if best is not None:
             findings.append(Finding(quantity=q, supported=True, how=best[1],
                                     matched=[Candidate(evidence=best[2], quantity=best[3])]))  # fmt: skip
@@ -123,6 +125,12 @@ def check_support_texts(
             if derived:
                 findings.append(Finding(quantity=q, supported=True, how="derived", matched=derived,
                                         reason=f"{q.text} = {_derived_text(q, derived)}"))  # fmt: skip
+                continue
+            listed = enumerated(q, claim, evidence)
+            if listed:
+                label, items = listed
+                findings.append(Finding(quantity=q, supported=True, how="derived",
+                                        reason=f"{q.text} = counted in {label}: {', '.join(items)}"))  # fmt: skip
                 continue
         same_kind = [(lbl, e) for lbl, _k, e in ev_q if e.kind == q.kind]
         pool = same_kind or [(lbl, e) for lbl, _k, e in ev_q if e.kind not in TOKEN_KINDS or e.kind == q.kind]
@@ -167,3 +175,36 @@ def _derived_text(q: Quantity, ops: list[Candidate]) -> str:
     a, b = ops[0].quantity, ops[1].quantity
     op = "+" if close(a.value + b.value, q.value) else "-"
     return f"{a.text} {op} {b.text} ({ops[0].evidence})"
+
+
+_LIST_RE = re.compile(
+    r"\b([A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*)*)((?:,[ \t]+[A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*)*)*),?[ \t]+and[ \t]+"
+    r"([A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*)*)"
+)
+MAX_ENUMERATED = 12
+
+
+def enumerated(q: Quantity, claim: str, evidence: Sequence[tuple[str, str]]) -> tuple[str, list[str]] | None:
+    """A small exact count the evidence supports by listing the things: (evidence label, the items).
+
+    "two goals" when the cited text mentions a goal twice; "seven times" from seven distinct years; "three
+    sons" from "Tom, Dick and Harry". Marked as derived, like sums.
+    """
+    if q.kind != "count" or q.qualifier != "exact" or q.unit is not None or not 2 <= q.value <= MAX_ENUMERATED:
+        return None
+    from summarizer.text import content_words, lemma, words
+
+    after = [w for w in words(claim[q.end : q.end + 40])[:2]]
+    nouns = [lemma(w) for w in after if lemma(w) in content_words(" ".join(after))][:1]
+    n = int(q.value)
+    for label, text in evidence:
+        years = sorted({e.text for e in cached_quantities(text) if e.kind == "year"})
+        if nouns == ["time"] and len(years) == n:
+            return label, years
+        if nouns and sum(lemma(w) == nouns[0] for w in words(text)) == n:
+            return label, [nouns[0]] * n
+        for m in _LIST_RE.finditer(text):
+            items = [m.group(1), *(p.strip() for p in m.group(2).split(",") if p.strip()), m.group(3)]
+            if len(set(items)) == n:
+                return label, items
+    return None
