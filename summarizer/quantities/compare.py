@@ -115,8 +115,8 @@ def _overlap(a: Quantity, b: Quantity) -> bool:
 
 def support(claim: Quantity, ev: Quantity) -> str | None:
     """How ``ev`` supports ``claim`` ("exact", "rounded", "converted", "bound") or None."""
-    if not comparable(claim, ev):
-        return None
+    if not comparable(claim, ev) or (claim.unit == "age" and ev.unit != "age"):
+        return None  # an age needs an age; a bare "22" may restate "the 22-year-old"
     if claim.kind in TOKEN_KINDS:
         if claim.qualifier == "range" or ev.qualifier == "range":
             return "exact" if close(claim.low, ev.low) and close(claim.high, ev.high) else None
@@ -150,7 +150,7 @@ def support(claim: Quantity, ev: Quantity) -> str | None:
 
 def relation(a: Quantity, b: Quantity) -> Literal["same", "equivalent", "compatible", "different", "incomparable"]:
     """How two figures (e.g. from two sources) relate; see the module docstring for the rules."""
-    if not comparable(a, b):
+    if not comparable(a, b) or (a.unit == "age") != (b.unit == "age"):
         return "incomparable"
     if a.kind in TOKEN_KINDS:
         same = close(a.low, b.low) and close(a.high, b.high)

@@ -197,8 +197,9 @@ WORD_UNITS = {
     "acre": "acre", "square kilometre": "kilometer**2", "square kilometer": "kilometer**2",
     "square mile": "mile**2", "square metre": "meter**2", "square meter": "meter**2",
     "kilometres per hour": "kilometer/hour", "kilometers per hour": "kilometer/hour",
-    "km per hour": "kilometer/hour", "km an hour": "kilometer/hour", "kilometres an hour": "kilometer/hour",
-    "kilometers an hour": "kilometer/hour", "miles an hour": "mile/hour",
+    **{f"{u} {per} hour": f"{unit}/hour" for u, unit in (("km", "kilometer"), ("kilometre", "kilometer"),
+       ("kilometres", "kilometer"), ("kilometer", "kilometer"), ("kilometers", "kilometer"), ("mile", "mile"),
+       ("miles", "mile")) for per in ("per", "an")},
     "miles per hour": "mile/hour", "knot": "knot", "hour": "hour", "minute": "minute", "second": "second",
     "day": "day", "week": "week", "month": "month", "year": "year", "decade": "decade",
     "century": "century", "centuries": "century", "megawatt": "megawatt", "gigawatt": "gigawatt",
@@ -206,8 +207,8 @@ WORD_UNITS = {
 }  # fmt: skip
 ABBR_UNITS = {
     "km/h": "kilometer/hour", "kmh": "kilometer/hour", "kph": "kilometer/hour", "km²": "kilometer**2",
-    "km2": "kilometer**2", "sq km": "kilometer**2", "km": "kilometer", "kms": "kilometer", "mi": "mile", "kg": "kilogram",
-    "kgs": "kilogram", "cm": "centimeter",
+    "km2": "kilometer**2", "sq km": "kilometer**2", "km": "kilometer", "kms": "kilometer", "mi": "mile",
+    "kg": "kilogram", "kgs": "kilogram", "cm": "centimeter",
     "mm": "millimeter", "mph": "mile/hour", "ft": "foot", "lbs": "pound", "lb": "pound", "ha": "hectare",
     "hrs": "hour", "hr": "hour", "h": "hour", "mins": "minute", "min": "minute", "secs": "second",
     "sec": "second", "MWh": "megawatt_hour", "GWh": "gigawatt_hour", "kWh": "kilowatt_hour",
@@ -323,9 +324,9 @@ def from_base(v: float, unit: str) -> float:
 _AGE_NUM = r"(\d{1,3}|[A-Za-z]+(?:-[A-Za-z]+)?)"
 AGE_RE = re.compile(
     _AGE_NUM + r"[ \t]*[-‑][ \t]*years?[ \t]*[-‑][ \t]*olds?\b"
-    r"|(?<![\w.,])(\d{1,3})[ \t]+years?[ \t]+old\b|\baged[ \t]+(\d{1,3})\b"
+    r"|(?<![\w.,])(\d{1,3})[ \t]+years?[ \t]+old\b|\baged[ \t]+(\d{1,3}|[a-z]+(?:-[a-z]+)?)\b"
 )
-AGE_APPOSITION_RE = re.compile(r"(?<=[A-Za-z]),[ \t]+(?:now[ \t]+)?(\d{1,2}|[a-z]+(?:-[a-z]+)?),")
+AGE_APPOSITION_RE = re.compile(r"(?<=[a-z]),[ \t]+(?:now[ \t]+)?(\d{1,2}|[a-z]+(?:-[a-z]+)?),(?![ \t]?\d)")
 # "over two seasons", "spanning three years": a span of time, not a bound.
 DURATION_AFTER_RE = re.compile(
     r"(?i)[ \t]*-?[ \t]*(?:seasons?|years?|months?|weeks?|days?|decades?|centuries|campaigns?|terms?)\b"

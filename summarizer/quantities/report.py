@@ -151,11 +151,11 @@ def check_support_texts(
 
 def _derive(q: Quantity, ev_q: list[tuple[str, int, Quantity]]) -> list[Candidate]:
     """Two exact figures of one evidence item whose sum or difference is ``q`` (same kind and unit)."""
-    if q.kind not in ("count", "money", "measure") or q.qualifier != "exact":
-        return []
+    if q.kind not in ("count", "money", "measure") or q.qualifier != "exact" or q.unit == "age":
+        return []  # nobody's age is a sum
     groups: dict[int, list[tuple[str, Quantity]]] = {}
     for label, k, e in ev_q:
-        if e.qualifier == "exact" and comparable(q, e) and e.value != 0:
+        if e.qualifier == "exact" and comparable(q, e) and e.value != 0 and e.unit != "age":
             groups.setdefault(k, []).append((label, e))
     for items in groups.values():
         for x in range(len(items)):
@@ -177,9 +177,12 @@ def _derived_text(q: Quantity, ops: list[Candidate]) -> str:
     return f"{a.text} {op} {b.text} ({ops[0].evidence})"
 
 
+_NAME = r"[A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*)*"
 _LIST_RE = re.compile(
-    r"\b([A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*)*)((?:,[ \t]+[A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*)*)*),?[ \t]+and[ \t]+"
-    r"([A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*)*)"
+    rf"[ \t]*(?::|,|\bincluding|\bnamed|\bwere|\bare)?[ \t]*({_NAME})((?:,[ \t]+{_NAME})*),?[ \t]+and[ \t]+({_NAME})"
+)
+_ORDINAL_BEFORE_RE = re.compile(
+    r"(?i)\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))[ \t]+$"
 )
 MAX_ENUMERATED = 12
 
@@ -187,24 +190,39 @@ MAX_ENUMERATED = 12
 def enumerated(q: Quantity, claim: str, evidence: Sequence[tuple[str, str]]) -> tuple[str, list[str]] | None:
     """A small exact count the evidence supports by listing the things: (evidence label, the items).
 
-    "two goals" when the cited text mentions a goal twice; "seven times" from seven distinct years; "three
-    sons" from "Tom, Dick and Harry". Marked as derived, like sums.
+    Three ways to list: "seven times" from seven distinct years; "two goals" from "the first goal … the
+    second goal" (distinct ordinals before the noun); "three sons: Tom, Dick and Harry" (names listed right
+    after the noun). Marked as derived, like sums.
     """
     if q.kind != "count" or q.qualifier != "exact" or q.unit is not None or not 2 <= q.value <= MAX_ENUMERATED:
         return None
-    from summarizer.text import content_words, lemma, words
+    from summarizer.text import is_content, lemma, words
 
-    after = [w for w in words(claim[q.end : q.end + 40])[:2]]
-    nouns = [lemma(w) for w in after if lemma(w) in content_words(" ".join(after))][:1]
-    n = int(q.value)
+    after = words(claim[q.end : q.end + 40])[:1]
+    if not after or not is_content(after[0]):
+        return None
+    noun, n = lemma(after[0]), int(q.value)
     for label, text in evidence:
-        years = sorted({e.text for e in cached_quantities(text) if e.kind == "year"})
-        if nouns == ["time"] and len(years) == n:
-            return label, years
-        if nouns and sum(lemma(w) == nouns[0] for w in words(text)) == n:
-            return label, [nouns[0]] * n
-        for m in _LIST_RE.finditer(text):
-            items = [m.group(1), *(p.strip() for p in m.group(2).split(",") if p.strip()), m.group(3)]
-            if len(set(items)) == n:
-                return label, items
+        if noun == "time":
+            years = sorted({e.text for e in cached_quantities(text) if e.kind == "year"})
+            if len(years) == n:
+                return label, years
+        ordinals: set[str] = set()
+        for m in re.finditer(r"[A-Za-z][A-Za-z'’-]*", text):
+            if lemma(m.group(0)) != noun:
+                continue
+            o = _ORDINAL_BEFORE_RE.search(text, max(0, m.start() - 20), m.start())
+            if o:
+                ordinals.add(o.group(1).lower())
+            listed = _LIST_RE.match(text, m.end())
+            if listed:
+                items = [
+                    listed.group(1),
+                    *(p.strip() for p in listed.group(2).split(",") if p.strip()),
+                    listed.group(3),
+                ]
+                if len(set(items)) == n:
+                    return label, items
+        if len(ordinals) == n:
+            return label, sorted(ordinals)
     return None
