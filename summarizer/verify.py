@@ -71,14 +71,22 @@ def identifier_problems(claim: str, evidence: str) -> list[Problem]:
     return [Problem(part="identifier", detail=f"{w!r} is not in the cited text") for w in dict.fromkeys(unknown)][:5]
 
 
-def content_problems(claim: str, evidence: str, grounded: frozenset[str] = frozenset()) -> list[Problem]:
-    """Content lemmas of ``claim`` missing from ``evidence`` (``grounded``: names already checked)."""
+def content_support(claim: str, evidence: str, grounded: frozenset[str] = frozenset()) -> tuple[float, list[str]]:
+    """(share of the claim's content lemmas that ``evidence`` has, the missing ones); ``grounded`` are names
+    the entity check already accepted."""
     claim_words = content_words(claim) - grounded
     if not claim_words:
-        return []
+        return 1.0, []
     missing = sorted(claim_words - content_words(evidence))
-    share = 1 - len(missing) / len(claim_words)
-    if share >= MIN_WORD_SUPPORT:
+    return 1 - len(missing) / len(claim_words), missing
+
+
+def content_problems(
+    claim: str, evidence: str, grounded: frozenset[str] = frozenset(), threshold: float | None = None
+) -> list[Problem]:
+    """Content lemmas of ``claim`` missing from ``evidence``, if fewer than the threshold's share are there."""
+    share, missing = content_support(claim, evidence, grounded)
+    if share >= (MIN_WORD_SUPPORT if threshold is None else threshold):
         return []
     return [Problem(part="content", detail=f"unsupported words {', '.join(missing[:8])} ({share:.0%} supported)")]
 

@@ -115,8 +115,8 @@ def _overlap(a: Quantity, b: Quantity) -> bool:
 
 def support(claim: Quantity, ev: Quantity) -> str | None:
     """How ``ev`` supports ``claim`` ("exact", "rounded", "converted", "bound") or None."""
-    if not comparable(claim, ev) or (claim.unit == "age" and ev.unit != "age"):
-        return None  # an age needs an age; a bare "22" may restate "the 22-year-old"
+    if not comparable(claim, ev):
+        return None
     if claim.kind in TOKEN_KINDS:
         if claim.qualifier == "range" or ev.qualifier == "range":
             return "exact" if close(claim.low, ev.low) and close(claim.high, ev.high) else None
@@ -144,13 +144,16 @@ def support(claim: Quantity, ev: Quantity) -> str | None:
         return "bound"  # "hundreds" from "307", "20-30" from "25"
     if ev.qualifier == "exact":
         return "bound" if _bound_from_figure(claim, ev.value) else None  # "more than 10" from "15"
-    # Bound from bound: only with the same figure ("more than 15" gives "at least 15", not "more than 3").
-    return "bound" if close(claim.value, ev.value) or (converted and _rounds_to(claim, ev.value)) else None
+    # Bound from bound: the same figure, or that figure rounded at the claim's precision ("more than 15" gives
+    # "at least 15", and "more than £2.1m" gives "more than £2m", but not "more than 3").
+    same = close(claim.value, ev.value) or (converted and _rounds_to(claim, ev.value))
+    rounded = claim.sig_digits < ev.sig_digits and _rounds_to(claim, ev.value)  # containment is checked above
+    return "bound" if same or rounded else None
 
 
 def relation(a: Quantity, b: Quantity) -> Literal["same", "equivalent", "compatible", "different", "incomparable"]:
     """How two figures (e.g. from two sources) relate; see the module docstring for the rules."""
-    if not comparable(a, b) or (a.unit == "age") != (b.unit == "age"):
+    if not comparable(a, b):
         return "incomparable"
     if a.kind in TOKEN_KINDS:
         same = close(a.low, b.low) and close(a.high, b.high)

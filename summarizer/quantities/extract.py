@@ -41,6 +41,7 @@ from summarizer.quantities.lexicon import (
     MAG_SCALE,
     MAGNITUDE_ONLY_BEFORE_RE,
     MAGNITUDE_WORDS,
+    MINUTE_AFTER_RE,
     MONTHS,
     NAME_BEFORE_RE,
     NUM_RE,
@@ -51,6 +52,7 @@ from summarizer.quantities.lexicon import (
     POUND_WEIGHT_RE,
     RANGE_CUR_RE,
     RANGE_RE,
+    RANK_BEFORE_RE,
     SCORE_CONTEXT_RE,
     SLASH_DATE_RE,
     TIME24_RE,
@@ -191,10 +193,13 @@ def _word_atoms(text: str, mask: bytearray) -> list[_Atom]:
                 continue  # "2.5 million", "the hundred fires": the digits' context handles it
             value = float(o.value)
             if o.is_ordinal:
-                if value <= 2 or FRACTION_BEFORE_RE.search(text, max(0, s - 8), s):
+                fraction = FRACTION_BEFORE_RE.search(text, max(0, s - 8), s) and not MINUTE_AFTER_RE.match(text, e)
+                if value <= 2 or fraction:
                     continue  # "first", "second", "a third of": not figures to check
             elif words == ["one"] and (ONE_BEFORE_RE.search(text, max(0, s - 8), s) or ONE_AFTER_RE.match(text, e)):
                 continue  # "one of the largest", "no one"
+            if RANK_BEFORE_RE.search(text, max(0, s - 8), s):
+                continue  # "world number one"
             if text[s].isupper() and s > 1 and NAME_BEFORE_RE.search(text, max(0, s - 30), s):
                 prev_end = text[:s].rstrip()
                 if prev_end and prev_end[-1] not in '.!?:;"“':

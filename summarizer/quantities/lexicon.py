@@ -323,7 +323,7 @@ def from_base(v: float, unit: str) -> float:
 # Ages: "the 22-year-old", "22 - year - old" (tokenised text), "22 years old", "aged 22", "Pippa, 31,".
 _AGE_NUM = r"(\d{1,3}|[A-Za-z]+(?:-[A-Za-z]+)?)"
 AGE_RE = re.compile(
-    _AGE_NUM + r"[ \t]*[-‑][ \t]*years?[ \t]*[-‑][ \t]*olds?\b"
+    _AGE_NUM + r"[ \t]*[-‑][ \t]*years?[ \t]*[-‑]?[ \t]*olds?\b"
     r"|(?<![\w.,])(\d{1,3})[ \t]+years?[ \t]+old\b|\baged[ \t]+(\d{1,3}|[a-z]+(?:-[a-z]+)?)\b"
 )
 AGE_APPOSITION_RE = re.compile(r"(?<=[a-z]),[ \t]+(?:now[ \t]+)?(\d{1,2}|[a-z]+(?:-[a-z]+)?),(?![ \t]?\d)")
@@ -331,3 +331,7 @@ AGE_APPOSITION_RE = re.compile(r"(?<=[a-z]),[ \t]+(?:now[ \t]+)?(\d{1,2}|[a-z]+(
 DURATION_AFTER_RE = re.compile(
     r"(?i)[ \t]*-?[ \t]*(?:seasons?|years?|months?|weeks?|days?|decades?|centuries|campaigns?|terms?)\b"
 )
+# "a seventh-minute lead" is the seventh minute, not a fraction.
+MINUTE_AFTER_RE = re.compile(r"[ \t]*-?[ \t]*minutes?\b")
+# "world number one", "No. 10": a rank or a name, not a count.
+RANK_BEFORE_RE = re.compile(r"(?i)\b(?:number|no\.)[ \t]+$")
