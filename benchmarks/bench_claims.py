@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from summarizer.models import Article, Document  # noqa: E402
 from summarizer.segment import segment, split_sentences  # noqa: E402
 from summarizer.text import content_words  # noqa: E402
+from summarizer.verify import MIN_WORD_SUPPORT  # noqa: E402
 
 DATA = Path("/work/shared/data/faithfulness")
 SUBSET = ROOT / "tests" / "data" / "claim_cases_subset.jsonl"
@@ -59,6 +60,7 @@ class Case:
     correct: bool  # from a summary judged fully faithful
     error: bool  # holds an annotated error span
     types: list[str] = field(default_factory=list)
+    origin: str = ""  # xsum or cnndm
 
 
 @dataclass
@@ -69,6 +71,7 @@ class Row:
     correct: bool
     spans: list[str]
     types: list[str]
+    origin: str
 
 
 def read_rows(data: Path) -> list[Row]:
@@ -83,7 +86,7 @@ def read_rows(data: Path) -> list[Row]:
                     for item in ast.literal_eval(r["annotated_span"]):
                         spans += [str(s) for s in item] if isinstance(item, list) else [str(item)]
                 key = f"{name.split('_')[0]}:{i}"
-                rows.append(Row(key, r["doc"], r["summ"], et in ("", "correct"), spans, types))
+                rows.append(Row(key, r["doc"], r["summ"], et in ("", "correct"), spans, types, r["origin"]))
     return rows
 
 
@@ -119,7 +122,8 @@ def cases_of(row: Row, doc: Document) -> list[Case]:
         error = any(span and span in sentence for span in row.spans)
         if not row.correct and not error:
             continue  # a sentence of a flawed summary without an annotated span: no label
-        out.append(Case(row.key, sentence, best_citations(sentence, doc), row.correct, error, row.types))
+        cited = best_citations(sentence, doc)
+        out.append(Case(row.key, sentence, cited, row.correct, error, row.types, row.origin))
     return out
 
 
@@ -148,7 +152,7 @@ def pct(a: int, b: int) -> str:
 
 
 def run(rows: Sequence[Row], limit_print: int = 0) -> dict[str, Any]:
-    from summarizer import factcheck, verify
+    from summarizer import claims, factcheck, verify
 
     old_verify, old_factcheck = load_legacy()
     checkers: dict[str, Callable[[Case, Document], bool]] = {
@@ -161,11 +165,20 @@ def run(rows: Sequence[Row], limit_print: int = 0) -> dict[str, Any]:
     reasons: Counter[str] = Counter()
     whole: dict[str, Counter[str]] = {k: Counter() for k in ("new", "numbers", "old")}
     examples: list[str] = []
+    sweep: list[tuple[bool, bool, bool, float]] = []  # (correct, error, other parts pass, content share)
     for row in rows:
         doc = document(row.doc)
+        context = " ".join(s.text for s in doc.sentences if not verify.addresses_the_model(s.text))
         for case in cases_of(row, doc):
-            groups = (["correct"] if case.correct else []) + (["error", *case.types] if case.error else [])
+            groups = (["correct", f"correct:{case.origin}"] if case.correct else []) + (
+                ["error", f"error:{case.origin}", *case.types] if case.error else []
+            )
             totals.update(groups)
+            problems = verify.check_fact(case.sentence, case.cited, doc).problems
+            cited = " ".join(doc.sentences[i].text for i in case.cited)
+            _, grounded = claims.entity_problems(case.sentence, cited, context)
+            share, _ = verify.content_support(case.sentence, cited, grounded)
+            sweep.append((case.correct, case.error, all(p.part == "content" for p in problems), share))
             for name, check in checkers.items():
                 ok = check(case, doc)
                 passed[name].update(g for g in groups if ok)
@@ -180,7 +193,8 @@ def run(rows: Sequence[Row], limit_print: int = 0) -> dict[str, Any]:
             whole["new"]["flagged"] += not factcheck.verify_summary(row.summary, sources).ok
             whole["numbers"]["flagged"] += not factcheck.verify_summary(row.summary, sources, only="numbers").ok
             whole["old"]["flagged"] += not old_factcheck.verify_summary(row.summary, sources).ok
-    return {"passed": passed, "totals": totals, "reasons": reasons, "whole": whole, "examples": examples}
+    return {"passed": passed, "totals": totals, "reasons": reasons, "whole": whole, "examples": examples,
+            "sweep": sweep}  # fmt: skip
 
 
 def report(res: dict[str, Any]) -> None:
@@ -191,7 +205,15 @@ def report(res: dict[str, Any]) -> None:
         f"{'catch (error rejected)':28}",
         *(f"{pct(totals['error'] - passed[k]['error'], totals['error']):>20}" for k in passed),
     )
-    for t in sorted(t for t in totals if t not in ("correct", "error")):
+    for o in ("xsum", "cnndm"):
+        print(
+            f"{'  yield ' + o:28}", *(f"{pct(passed[k]['correct:' + o], totals['correct:' + o]):>20}" for k in passed)
+        )
+        print(
+            f"{'  catch ' + o:28}",
+            *(f"{pct(totals['error:' + o] - passed[k]['error:' + o], totals['error:' + o]):>20}" for k in passed),
+        )
+    for t in sorted(t for t in totals if ":" not in t and t not in ("correct", "error")):
         print(f"{'  catch ' + t:28}", *(f"{pct(totals[t] - passed[k][t], totals[t]):>20}" for k in passed))
     w = res["whole"]
     n = w["new"]["n"]
@@ -200,6 +222,14 @@ def report(res: dict[str, Any]) -> None:
     print(f"  all checks (new)       {pct(w['new']['flagged'], n)}")
     print(f"  --only numbers (new)   {pct(w['numbers']['flagged'], n)}")
     print(f"  before #12             {pct(w['old']['flagged'], n)}")
+    print("\ncontent threshold (share of a claim's content lemmas in its cited sentences), new verifier:")
+    n_ok = sum(c for c, _, _, _ in res["sweep"])
+    n_err = sum(e for _, e, _, _ in res["sweep"])
+    for t in (0.0, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8):
+        kept = sum(c and o and sh >= t for c, _, o, sh in res["sweep"])
+        caught = sum(e and not (o and sh >= t) for _, e, o, sh in res["sweep"])
+        mark = "  <- MIN_WORD_SUPPORT" if abs(t - MIN_WORD_SUPPORT) < 1e-9 else ""
+        print(f"  {t:.2f}: yield {pct(kept, n_ok)}  catch {pct(caught, n_err)}{mark}")
     if res["reasons"]:
         print("\nwhy correct sentences were rejected (new):", dict(res["reasons"].most_common(8)))
     for ex in res["examples"]:
