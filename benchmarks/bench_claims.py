@@ -189,10 +189,13 @@ def run(rows: Sequence[Row], limit_print: int = 0) -> dict[str, Any]:
                         examples.append(f"{case.sentence}\n   cites {case.cited}: {verdict.reasons}")
         if row.correct and _DIGITS.search(row.summary):
             sources = [("article.txt", row.doc)]
-            whole["new"]["n"] += 1
-            whole["new"]["flagged"] += not factcheck.verify_summary(row.summary, sources).ok
-            whole["numbers"]["flagged"] += not factcheck.verify_summary(row.summary, sources, only="numbers").ok
-            whole["old"]["flagged"] += not old_factcheck.verify_summary(row.summary, sources).ok
+            flags = {
+                "new": not factcheck.verify_summary(row.summary, sources).ok,
+                "numbers": not factcheck.verify_summary(row.summary, sources, only="numbers").ok,
+                "old": not old_factcheck.verify_summary(row.summary, sources).ok,
+            }
+            for k, flagged in flags.items():
+                whole[k].update({"n": 1, f"n:{row.origin}": 1, "flagged": flagged, f"flagged:{row.origin}": flagged})
     return {"passed": passed, "totals": totals, "reasons": reasons, "whole": whole, "examples": examples,
             "sweep": sweep}  # fmt: skip
 
@@ -216,12 +219,13 @@ def report(res: dict[str, Any]) -> None:
     for t in sorted(t for t in totals if ":" not in t and t not in ("correct", "error")):
         print(f"{'  catch ' + t:28}", *(f"{pct(totals[t] - passed[k][t], totals[t]):>20}" for k in passed))
     w = res["whole"]
-    n = w["new"]["n"]
+    n = w["new"]["n"]  # summaries
     print()
     print(f"summarizer verify on {n} correct summaries holding a number: flagged")
-    print(f"  all checks (new)       {pct(w['new']['flagged'], n)}")
-    print(f"  --only numbers (new)   {pct(w['numbers']['flagged'], n)}")
-    print(f"  before #12             {pct(w['old']['flagged'], n)}")
+    print(f"{'':24} {'all':>18} {'xsum':>18} {'cnndm':>18}")
+    for k, name in (("new", "all checks (new)"), ("numbers", "--only numbers (new)"), ("old", "before #12")):
+        cells = [pct(w[k]["flagged" + o], w[k]["n" + o]) for o in ("", ":xsum", ":cnndm")]
+        print(f"  {name:22}", *(f"{c:>18}" for c in cells))
     print("\ncontent threshold (share of a claim's content lemmas in its cited sentences), new verifier:")
     n_ok = sum(c for c, _, _, _ in res["sweep"])
     n_err = sum(e for _, e, _, _ in res["sweep"])

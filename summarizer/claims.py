@@ -88,7 +88,8 @@ def entity_spans(text: str) -> list[list[str]]:
 def _vocabulary(text: str) -> tuple[frozenset[str], frozenset[str], str, tuple[str, ...]]:
     """(normalised tokens, their lemmas, lower-cased text, capitalised tokens) of an evidence text."""
     toks = [m.group(0) for m in _TOKEN.finditer(text)]
-    keys = frozenset(_key(t) for t in toks)
+    # "Saint-Germain" also grounds "Saint - Germain" (tokenised text) and "Germain".
+    keys = frozenset(_key(t) for t in toks) | frozenset(_key(p) for t in toks if "-" in t for p in t.split("-") if p)
     caps = tuple(sorted({_key(t) for t in toks if t[0].isupper()}))
     acronyms = {"".join(s[0] for s in span) for span in entity_spans(text) if len(span) > 1}
     return keys | acronyms, frozenset(lemma(k) for k in keys), " " + " ".join(_key(t) for t in toks) + " ", caps

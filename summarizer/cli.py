@@ -92,9 +92,14 @@ def brief(
 def verify(
     source: Annotated[list[Path], typer.Option("--source", "-s", help="A source article (repeatable).")],
     summary: Annotated[Path, typer.Option("--summary", help="The summary to check (any text or Markdown).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON (per sentence: which checks failed).")
+    ] = False,
+    only: Annotated[
+        str | None, typer.Option("--only", help="'numbers': check the figures alone, not names, negation or wording.")
+    ] = None,
 ) -> None:
-    """Check every number in a summary against its sources. Exit 0: all supported; 1: some are not."""
+    """Check every claim of a summary against its sources. Exit 0: all supported; 1: some are not."""
     from summarizer.factcheck import format_report, verify_summary
     from summarizer.load import load_inputs
 
@@ -109,8 +114,11 @@ def verify(
         reason = sloaded.errors[0].reason if sloaded.errors else "unreadable"
         _err(f"{summary}: {reason}")
         raise typer.Exit(2)
+    if only not in (None, "numbers"):
+        _err(f"--only: unknown check {only!r}; use 'numbers'")
+        raise typer.Exit(2)
     report = verify_summary(
-        sloaded.articles[0].text, [(Path(a.path).name, a.text[a.body_start :]) for a in loaded.articles]
+        sloaded.articles[0].text, [(Path(a.path).name, a.text[a.body_start :]) for a in loaded.articles], only=only
     )
     typer.echo(report.model_dump_json(indent=2) if as_json else format_report(report))
     raise typer.Exit(0 if report.ok else 1)
