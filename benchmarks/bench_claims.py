@@ -14,7 +14,8 @@ sentences holding an annotated error span that are rejected; catch per error typ
 whole-summary flag rate of ``summarizer verify`` (:func:`summarizer.factcheck.verify_summary`) on the
 correct summaries holding at least one number, new (all checks) vs ``--only numbers`` vs old.
 
-    python benchmarks/bench_claims.py [--data DIR] [--subset tests/data/claim_cases_subset.jsonl]
+    python benchmarks/bench_claims.py [--data DIR] [--examples N]
+    python benchmarks/bench_claims.py --subset tests/data/claim_cases_subset.jsonl
     python benchmarks/bench_claims.py --write-subset   # (re)write the fixed 100-case test subset
 """
 
@@ -241,7 +242,8 @@ def report(res: dict[str, Any]) -> None:
 
 
 def write_subset(rows: Sequence[Row], path: Path, n: int = 100) -> None:
-    """A fixed sample of labelled cases (half correct, half error) with their cited sentences' text."""
+    """A fixed sample of labelled cases (half correct, half error): the claim, its cited sentences, and the
+    article sentences that share a capitalised word with it (where its names may be grounded)."""
     rng = random.Random(20250525)
     picked: list[dict[str, Any]] = []
     pool = list(rows)
@@ -254,8 +256,12 @@ def write_subset(rows: Sequence[Row], path: Path, n: int = 100) -> None:
             if want[label] <= 0:
                 continue
             want[label] -= 1
-            picked.append({"row": row.key, "claim": case.sentence, "label": label, "types": case.types,
-                           "evidence": [doc.sentences[i].text for i in case.cited]})  # fmt: skip
+            caps = {w.lower() for w in re.findall(r"\b[A-Z][\w'-]+", case.sentence)}
+            context = [s.text for s in doc.sentences if s.id not in case.cited
+                       and caps & {w.lower() for w in re.findall(r"\b[A-Z][\w'-]+", s.text)}][:6]  # fmt: skip
+            picked.append({"row": row.key, "origin": row.origin, "claim": case.sentence, "label": label,
+                           "types": case.types, "evidence": [doc.sentences[i].text for i in case.cited],
+                           "context": context})  # fmt: skip
         if not any(want.values()):
             break
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -263,15 +269,37 @@ def write_subset(rows: Sequence[Row], path: Path, n: int = 100) -> None:
     print(f"wrote {len(picked)} cases to {path}")
 
 
+def evaluate_subset(cases: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Yield and catch of the verify stage on stored cases (cited sentences first, then the context)."""
+    from summarizer import verify
+
+    kept = caught = n_ok = n_err = 0
+    for c in cases:
+        doc = document("\n\n".join([*c["evidence"], *c["context"]]))
+        ok = verify.check_fact(c["claim"], list(range(len(c["evidence"]))), doc).ok
+        if c["label"] == "correct":
+            n_ok += 1
+            kept += ok
+        else:
+            n_err += 1
+            caught += not ok
+    return {"yield": kept / max(1, n_ok), "catch": caught / max(1, n_err), "correct": n_ok, "error": n_err}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--examples", type=int, default=0, help="print this many rejected correct sentences")
     ap.add_argument("--write-subset", action="store_true")
+    ap.add_argument("--subset", type=Path, help="evaluate the stored cases of this file only")
     args = ap.parse_args()
     rows = read_rows(args.data)
     if args.write_subset:
         write_subset(rows, SUBSET)
+        return
+    if args.subset:
+        cases = [json.loads(line) for line in args.subset.read_text(encoding="utf-8").splitlines() if line]
+        print(f"subset {args.subset}: {evaluate_subset(cases)}")
         return
     per_type: defaultdict[str, int] = defaultdict(int)
     for r in rows:

@@ -132,10 +132,19 @@ def token_grounded(token: str, text: str) -> bool:
     return False
 
 
-def _refers(cited: str, span: list[str]) -> bool:
-    """Whether the cited text points at an entity named elsewhere: a pronoun or one of its words."""
+def _refers(cited: str, span: list[str], context: str) -> bool:
+    """Whether the cited text points at an entity named elsewhere in the article: a pronoun, one of its words
+    (a surname), or "the X" where X follows a mention of it in the article ("Russia's defence ministry" ...
+    "the ministry")."""
     keys = _vocabulary(cited)[0]
-    return bool(keys & _PRONOUNS) or any(token_grounded(t, cited) for t in span)
+    if keys & _PRONOUNS or any(token_grounded(t, cited) for t in span):
+        return True
+    described = {lemma(w) for w in re.findall(r"(?i)\bthe\s+([a-z][\w'-]*)", cited)}
+    if not described:
+        return False
+    toks = [_key(t) for t in _TOKEN.findall(context)]
+    heads = {lemma(w) for i, t in enumerate(toks) if t in span for w in toks[i + 1 : i + 4]}
+    return bool(described & heads)
 
 
 def entity_problems(claim: str, cited: str, context: str = "") -> tuple[list[str], frozenset[str]]:
@@ -144,7 +153,7 @@ def entity_problems(claim: str, cited: str, context: str = "") -> tuple[list[str
     grounded: set[str] = set()
     for span in entity_spans(claim):
         missing = [t for t in span if not token_grounded(t, cited)]
-        if missing and context and _refers(cited, span):
+        if missing and context and _refers(cited, span, context):
             missing = [t for t in missing if not token_grounded(t, context)]
         grounded.update(lemma(t) for t in span if t not in missing)
         if missing:

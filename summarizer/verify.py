@@ -72,10 +72,17 @@ def identifier_problems(claim: str, evidence: str) -> list[Problem]:
     return [Problem(part="identifier", detail=f"{w!r} is not in the cited text") for w in dict.fromkeys(unknown)][:5]
 
 
+def _without_figures(text: str) -> str:
+    """``text`` with its figures blanked: "3.45-mile" and "five-year" are the number check's, not words."""
+    for q in reversed(_quantities(text)):
+        text = text[: q.start] + " " * (q.end - q.start) + text[q.end :]
+    return text
+
+
 def content_support(claim: str, evidence: str, grounded: frozenset[str] = frozenset()) -> tuple[float, list[str]]:
     """(share of the claim's content lemmas that are supported, the unsupported ones). A lemma is supported
     when ``evidence`` has it or it belongs to a name the entity check grounded (``grounded``)."""
-    claim_words = content_words(claim)
+    claim_words = content_words(_without_figures(claim))
     if not claim_words:
         return 1.0, []
     missing = sorted(claim_words - content_words(evidence) - grounded)
