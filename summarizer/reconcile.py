@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from summarizer.models import Article, ArticleResult, BriefFact, Citation, Conflict, ConflictValue, Fact
+from summarizer.text import STOP_WORDS, WORD, lemma, normal, wordset
 
 if TYPE_CHECKING:
     from summarizer.quantities import Quantity
@@ -49,21 +50,13 @@ CONFLICT_CONTEXT = 0.3
 # Facts without counted quantities merge only when nearly identical.
 TEXT_MERGE = 0.6
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_WORD = WORD
 _BOUNDARY = re.compile(r"[,.;:!?()\[\]\"“”—–]")
 # Words that end the counted phrase ("307 prisoners of war" -> "prisoners").
 
 
-def _words(s: str) -> frozenset[str]:
-    return frozenset(s.split())
-
-
-_STOP = _words(
-    """of and or in on at from to with by for as that who which than since into onto over after before
-    during across between under near per each both but while when where said says say had has have
-    having do did does not no so if its their his her them they it this these those there here the a an
-    would could will may might can should must also including"""
-)
+_words = wordset
+_STOP = STOP_WORDS
 _BE = _words("were was are is been being be reportedly already now still more than")
 # Modifiers and generic heads that say nothing about *what* is counted.
 _GENERIC = _words(
@@ -82,15 +75,8 @@ _EVENT = frozenset({"injured", "killed", "missing"})
 
 @functools.lru_cache(maxsize=16384)
 def _stem(word: str) -> str:
-    w = word.lower().replace("’", "'")
-    if w.endswith("'s"):
-        w = w[:-2]
-    if w in _CANON:
-        return _CANON[w]
-    for suffix in ("ies", "es", "s", "ing", "ed"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            return w[: -len(suffix)]
-    return w
+    w = normal(word)
+    return _CANON.get(w) or lemma(w)
 
 
 _STOP_OR_GENERIC = _STOP | _GENERIC
