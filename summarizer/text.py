@@ -31,7 +31,8 @@ STOP_WORDS = wordset(
     more most some such up out all any each other per via new did do does done doing can could may might must
     shall should so if when where what how why because since during across between near both including said
     says say told according just very only even much many own same too yet here now still already being upon
-    against among off down again further once am"""
+    against among off down again further once am through throughout within without towards toward around
+    behind beyond along amid despite"""
 )
 NUMBER_WORDS = wordset(
     """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen

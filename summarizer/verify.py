@@ -405,7 +405,6 @@ def ref(doc: Document) -> ArticleRef:
 
 
 MAX_EXTRACTIVE = 16
-_FIGURE_KINDS = frozenset({"count", "money", "percent", "points", "measure"})
 
 
 def _is_prose(text: str) -> bool:
@@ -419,7 +418,9 @@ def evidence_sentences(doc: Document, *, exclude: set[int] | None = None, limit:
     usable = _memo(doc).usable
     prose = [s for s in usable if _is_prose(s.text)] or usable[:LEAD_SENTENCES]
     lead = [s.id for s in prose[:1]]
-    figures = [s.id for s in prose if any(q.kind in _FIGURE_KINDS for q in _quantities(s.text))]
+    from summarizer.quantities import FIGURE_KINDS
+
+    figures = [s.id for s in prose if any(q.kind in FIGURE_KINDS for q in _quantities(s.text))]
     ids = [i for i in dict.fromkeys(lead + figures) if i not in exclude]
     if len(ids) < LEAD_SENTENCES:
         ids += [s.id for s in prose if s.id not in ids and s.id not in exclude][: LEAD_SENTENCES - len(ids)]
@@ -435,7 +436,9 @@ def extractive_facts(doc: Document, *, exclude: set[int] | None = None, limit: i
 
 
 def _figures(text: str) -> list[Any]:
-    return [q for q in _quantities(text) if q.kind in _FIGURE_KINDS]
+    from summarizer.quantities import FIGURE_KINDS
+
+    return [q for q in _quantities(text) if q.kind in FIGURE_KINDS]
 
 
 def _supporting(text: str, ids: Sequence[int], doc: Document) -> list[int]:

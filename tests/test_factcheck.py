@@ -78,4 +78,4 @@ def test_only_numbers_is_the_number_check_alone() -> None:
     summary = "The Pentagon said 307 prisoners were returned."
     assert verify_summary(summary, SOURCES, only="numbers").ok
     full = verify_summary(summary, SOURCES)
-    assert not full.ok and full.sentences[0].failed == ["entity"]
+    assert not full.ok and full.sentences[0].failed[0] == "entity"

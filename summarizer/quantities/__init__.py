@@ -34,7 +34,7 @@ Support rules (:func:`check_support`), for a claim quantity against the quantiti
 
 from summarizer.quantities.compare import relation
 from summarizer.quantities.extract import Quantity, cached_quantities, extract_quantities, sig_digits
-from summarizer.quantities.lexicon import Qualifier, QuantityKind
+from summarizer.quantities.lexicon import FIGURE_KINDS, TOKEN_KINDS, Qualifier, QuantityKind
 from summarizer.quantities.report import (
     Candidate,
     Evidence,
@@ -45,6 +45,8 @@ from summarizer.quantities.report import (
 )
 
 __all__ = [
+    "FIGURE_KINDS",
+    "TOKEN_KINDS",
     "Candidate",
     "Evidence",
     "Finding",

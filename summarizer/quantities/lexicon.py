@@ -15,6 +15,8 @@ Qualifier = Literal["exact", "approx", "at_least", "more_than", "at_most", "less
 INF = math.inf
 EXACTISH = ("exact", "approx")
 TOKEN_KINDS = ("year", "date", "time", "ordinal")  # matched by value, never compared with counts
+# Kinds that state an amount of something (what a brief reconciles and quotes).
+FIGURE_KINDS = frozenset({"count", "money", "percent", "points", "measure"})
 
 # ----------------------------------------------------------------------------- lexicons and regexes
 
