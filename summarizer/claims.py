@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 
 from summarizer.text import STOP_WORDS, is_content, lemma, normal, wordset
 
@@ -36,6 +37,7 @@ _PRONOUNS = wordset("""he she they it his her their its him them we our this the
 _SENT_END = ".!?:\"“'‘(—–-"
 
 
+@functools.lru_cache(maxsize=16384)
 def _proper(word: str) -> bool:
     """A sentence-initial word is a name if the lexicon spells its lemma capitalised (or does not know it)."""
     import simplemma
@@ -44,11 +46,13 @@ def _proper(word: str) -> bool:
     return not simplemma.is_known(w, lang="en") or str(simplemma.lemmatize(w, lang="en"))[:1].isupper()
 
 
+@functools.lru_cache(maxsize=65536)
 def _key(token: str) -> str:
     return normal(token).replace(".", "")
 
 
-def entity_spans(text: str) -> list[list[str]]:
+@functools.lru_cache(maxsize=8192)
+def entity_spans(text: str) -> tuple[tuple[str, ...], ...]:
     """Runs of capitalised tokens (connectors such as "of" inside), as normalised tokens; honorifics dropped."""
     spans: list[list[str]] = []
     run: list[str] = []
@@ -81,7 +85,7 @@ def entity_spans(text: str) -> list[list[str]]:
         last_end = m.end()
     if run:
         spans.append(run)
-    return [[t for t in s if t not in _CONNECTORS] for s in spans if any(t not in _CONNECTORS for t in s)]
+    return tuple(tuple(t for t in s if t not in _CONNECTORS) for s in spans if any(t not in _CONNECTORS for t in s))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -132,7 +136,7 @@ def token_grounded(token: str, text: str) -> bool:
     return False
 
 
-def _refers(cited: str, span: list[str], context: str) -> bool:
+def _refers(cited: str, span: Sequence[str], context: str) -> bool:
     """Whether the cited text points at an entity named elsewhere in the article: a pronoun, one of its words
     (a surname), or "the X" where X follows a mention of it in the article ("Russia's defence ministry" ...
     "the ministry")."""

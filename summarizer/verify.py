@@ -134,6 +134,14 @@ def claim_problems(
     return problems
 
 
+@functools.lru_cache(maxsize=4096)
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    # Cached: a re-ask repeats the headline and summary the model did not change. Callers must not mutate.
+    from summarizer.segment import split_sentences
+
+    return split_sentences(text)
+
+
 def best_evidence(claim: str, evidence: Sequence[tuple[str, str]], n: int = 2) -> list[tuple[str, str]]:
     """The ``n`` evidence items sharing the most content words with ``claim`` (those sharing any)."""
     words_ = content_words(claim)
@@ -167,9 +175,7 @@ def check_text(
     against the items the sentence is closest to, as if it had cited them.
     """
     if split is None:
-        from summarizer.segment import split_sentences
-
-        split = split_sentences
+        split = _sentence_spans
     context = " ".join(t for _, t in evidence)
     out: list[SentenceCheck] = []
     for s, e in split(text):
