@@ -24,7 +24,9 @@ from summarizer.quantities.lexicon import (
     CUR_PREFIX_RE,
     CUR_WORD_RE,
     CUR_WORDS,
+    DATE_DM_ANY_RE,
     DATE_DM_RE,
+    DATE_MD_ANY_RE,
     DATE_MD_RE,
     DATE_TAIL_RE,
     DOLLAR_NATION,
@@ -37,6 +39,7 @@ from summarizer.quantities.lexicon import (
     IDENT_PREFIX_OK,
     INF,
     ISO_DATE_RE,
+    LOWER_MONTH_RE,
     MAG_RE,
     MAG_SCALE,
     MAGNITUDE_ONLY_BEFORE_RE,
@@ -349,8 +352,10 @@ def _month_dates(scan: Scan) -> None:
     """May 20, 20 May, 20th of May, May 20-23; lower-case months too (\"july 11\") except the words
     "may" and "march" in text that has capitals. Every form has one value (month * 100 + day)."""
     text = scan.text
-    lower_ok = not any(c.isupper() for c in text)
-    for rx, mgroup, dgroup in ((DATE_MD_RE, 1, 2), (DATE_DM_RE, 2, 1)):
+    lower_ok = scan.low == text  # no capitals at all (lower-cased text such as XSum's)
+    lower = LOWER_MONTH_RE.search(text) is not None
+    md, dm = (DATE_MD_ANY_RE, DATE_DM_ANY_RE) if lower else (DATE_MD_RE, DATE_DM_RE)
+    for rx, mgroup, dgroup in ((md, 1, 2), (dm, 2, 1)):
         for m in rx.finditer(text):
             s, e = m.span()
             month = m.group(mgroup)
@@ -389,9 +394,11 @@ def _vague(scan: Scan) -> None:
 def _ages(scan: Scan) -> None:
     """ "Pippa, 31," and "the 31-year-old" state one age: a count with unit "age", so they match each other
     and a bare 31, and what it counts is not asked (an age counts years, not the noun after it)."""
-    if "old" not in scan.low and "," not in scan.text and "aged" not in scan.low:
-        return
-    for rx in (AGE_RE, AGE_APPOSITION_RE):
+    low = scan.low
+    passes = ([AGE_RE] if ("old" in low and "year" in low) or "aged" in low else []) + (
+        [AGE_APPOSITION_RE] if ", " in scan.text else []
+    )
+    for rx in passes:
         for m in rx.finditer(scan.text):
             g = m.lastindex or 1
             s, e = m.span(g)

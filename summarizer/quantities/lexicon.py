@@ -130,10 +130,18 @@ _MONTH_NAMES = (
     "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
 )
 # Lower-case month names count too ("july 11" in lower-cased text); see AMBIGUOUS_MONTHS.
-_MONTH = "(?:" + _MONTH_NAMES + "|" + _MONTH_NAMES.lower() + ")"
+_MONTH = "(?:" + _MONTH_NAMES + ")"
+_ANY_MONTH = "(?:" + _MONTH_NAMES + "|" + _MONTH_NAMES.lower() + ")"
 AMBIGUOUS_MONTHS = frozenset({"may", "march", "jan", "mar"})  # words too: lower case only in lower-case text
-DATE_MD_RE = re.compile(rf"\b(?=[JFMASONDjfmasond])({_MONTH})\.?[ \t]+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![,.]\d|:)")
-DATE_DM_RE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?[ \t]+(?:of[ \t]+)?({_MONTH})\b")
+# A lower-case month word: the cheap test for running the slower lower-case regexes.
+LOWER_MONTH_RE = re.compile(r"(?<![a-z])(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
+_MD = r"\.?[ \t]+(\d{1,2})(?:st|nd|rd|th)?\b(?![,.]\d|:)"
+_DM = r"\b(\d{1,2})(?:st|nd|rd|th)?[ \t]+(?:of[ \t]+)?"
+DATE_MD_RE = re.compile(r"\b(?=[JFMASOND])(" + _MONTH + ")" + _MD)
+DATE_DM_RE = re.compile(_DM + "(" + _MONTH + r")\b")
+# The same with lower-case month names ("july 11"), run only when the text holds one (it is slower).
+DATE_MD_ANY_RE = re.compile(r"\b(?=[JFMASONDjfmasond])(" + _ANY_MONTH + ")" + _MD)
+DATE_DM_ANY_RE = re.compile(_DM + "(" + _ANY_MONTH + r")\b")
 DATE_TAIL_RE = re.compile(r"[ \t]*[-–][ \t]*(\d{1,2})\b(?![,.]\d)")
 ISO_DATE_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 SLASH_DATE_RE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b")
@@ -323,12 +331,12 @@ def from_base(v: float, unit: str) -> float:
 
 
 # Ages: "the 22-year-old", "22 - year - old" (tokenised text), "22 years old", "aged 22", "Pippa, 31,".
-_AGE_NUM = r"(\d{1,3}|[A-Za-z]+(?:-[A-Za-z]+)?)"
+_AGE_NUM = rf"\b(\d{{1,3}}|{_NW}(?:-{_NW})?)"  # digits or number words ("twenty-one"), via the trie
 AGE_RE = re.compile(
     _AGE_NUM + r"[ \t]*[-‑][ \t]*years?[ \t]*[-‑]?[ \t]*olds?\b"
-    r"|(?<![\w.,])(\d{1,3})[ \t]+years?[ \t]+old\b|\baged[ \t]+(\d{1,3}|[a-z]+(?:-[a-z]+)?)\b"
+    r"|(?<![\w.,])(\d{1,3})[ \t]+years?[ \t]+old\b|\baged[ \t]+(\d{1,3}|" + _NW + r"(?:-" + _NW + r")?)"
 )
-AGE_APPOSITION_RE = re.compile(r"(?<=[a-z]),[ \t]+(?:now[ \t]+)?(\d{1,2}|[a-z]+(?:-[a-z]+)?),(?![ \t]?\d)")
+AGE_APPOSITION_RE = re.compile(r",(?<=[a-z],)[ \t]+(?:now[ \t]+)?(\d{1,2}|" + _NW + r"(?:-" + _NW + r")?),(?![ \t]?\d)")
 # "over two seasons", "spanning three years": a span of time, not a bound.
 DURATION_AFTER_RE = re.compile(
     r"(?i)[ \t]*-?[ \t]*(?:seasons?|years?|months?|weeks?|days?|decades?|centuries|campaigns?|terms?)\b"
