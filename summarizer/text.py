@@ -19,9 +19,13 @@ from collections.abc import Callable
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 
 
+def wordlist(text: str) -> tuple[str, ...]:
+    """The whitespace-separated words of ``text``, in order: how word lists are written here."""
+    return tuple(text.split())
+
+
 def wordset(text: str) -> frozenset[str]:
-    """The whitespace-separated words of ``text``: how word lists are written here."""
-    return frozenset(text.split())
+    return frozenset(wordlist(text))
 
 
 STOP_WORDS = wordset(
@@ -34,11 +38,18 @@ STOP_WORDS = wordset(
     against among off down again further once am through throughout within without towards toward around
     behind beyond along amid despite"""
 )
-NUMBER_WORDS = wordset(
+CARDINALS = wordlist(
     """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
     seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand
-    million billion trillion dozen first second third fourth fifth sixth seventh eighth ninth tenth half"""
+    million billion trillion"""
 )
+ORDINALS = wordlist(
+    """first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth
+    fifteenth sixteenth seventeenth eighteenth nineteenth twentieth thirtieth fortieth fiftieth sixtieth
+    seventieth eightieth ninetieth hundredth thousandth millionth"""
+)
+# Number words: their meaning is the number check's, so they are not content words.
+NUMBER_WORDS = frozenset(CARDINALS + ORDINALS) | {"dozen", "half"}
 
 
 def words(text: str) -> list[str]:

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any, Literal
 
+from summarizer.text import CARDINALS, ORDINALS
+
 QuantityKind = Literal["count", "money", "percent", "points", "measure", "ordinal", "year", "date", "time"]
 Qualifier = Literal["exact", "approx", "at_least", "more_than", "at_most", "less_than", "range", "vague"]
 
@@ -20,73 +22,6 @@ FIGURE_KINDS = frozenset({"count", "money", "percent", "points", "measure"})
 
 # ----------------------------------------------------------------------------- lexicons and regexes
 
-_CARDINALS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-    "thirty",
-    "forty",
-    "fifty",
-    "sixty",
-    "seventy",
-    "eighty",
-    "ninety",
-    "hundred",
-    "thousand",
-    "million",
-    "billion",
-    "trillion",
-]
-_ORDINALS = [
-    "first",
-    "second",
-    "third",
-    "fourth",
-    "fifth",
-    "sixth",
-    "seventh",
-    "eighth",
-    "ninth",
-    "tenth",
-    "eleventh",
-    "twelfth",
-    "thirteenth",
-    "fourteenth",
-    "fifteenth",
-    "sixteenth",
-    "seventeenth",
-    "eighteenth",
-    "nineteenth",
-    "twentieth",
-    "thirtieth",
-    "fortieth",
-    "fiftieth",
-    "sixtieth",
-    "seventieth",
-    "eightieth",
-    "ninetieth",
-    "hundredth",
-    "thousandth",
-    "millionth",
-]
 MAGNITUDE_WORDS = {"hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 
 
@@ -115,7 +50,7 @@ def _ci(words: Sequence[str]) -> list[str]:
 
 
 # Case variants spelled out instead of (?i): much faster to scan.
-_NW = "(?:" + _trie_regex(_ci(_CARDINALS + _ORDINALS)) + r")\b"
+_NW = "(?:" + _trie_regex(_ci(CARDINALS + ORDINALS)) + r")\b"
 # A run of number words; text2num then splits and parses it ("five and six" -> 5, 6).
 WORD_RUN_RE = re.compile(rf"\b{_NW}(?:(?:[ \t]+(?:and|AND)[ \t]+|[ \t]*-[ \t]*|[ \t]+){_NW})*")
 WORD_TOKEN_RE = re.compile(r"[A-Za-z]+|-")
