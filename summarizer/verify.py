@@ -1,12 +1,19 @@
 """verify: decide what LLM output may enter the brief.
 
-- Every cited sentence id exists.
-- Every number in a fact is supported by its cited sentences; every number in the headline and
-  summary by the article (the quantity check lives in ``quantities``).
-- Words are grounded too: a fact must mostly use words of its cited sentences, and names in it must
-  appear there, so a swapped name or an invented claim without figures is caught as well.
-Failures become ``Rejection`` records with reasons (the audit), and the same reasons drive the re-ask.
-An article left with no verified fact gets its lead sentences as extractive evidence.
+A claim is wrong when it says something its evidence does not, so each part that can be wrong is checked
+and any wording that keeps them right passes (:func:`claim_problems`):
+
+- ``citation``: every cited sentence id exists; ``injection``: no cited text addresses the model;
+- ``number``: every figure is stated by the cited sentences, and so is what it counts (``quantities``);
+- ``identifier``: numbers in names (F-16, 127th) appear verbatim;
+- ``entity``, ``negation``, ``modality``, ``attribution``: names grounded, polarity, possibility and
+  speaker kept (``claims``);
+- ``content``: at least ``MIN_WORD_SUPPORT`` of the claim's content lemmas are in the cited sentences.
+
+A headline or summary cites nothing, so it is checked against the whole article (:func:`check_text`).
+Failures become ``Rejection`` records whose reasons start with the failing part ("entity: …"); the same
+reasons drive the re-ask. An article left with no verified fact gets its lead sentences as extractive
+evidence.
 """
 
 from __future__ import annotations
