@@ -20,7 +20,7 @@ import functools
 import re
 from collections.abc import Sequence
 
-from summarizer.text import STOP_WORDS, is_content, lemma, normal, wordset
+from summarizer.text import STOP_WORDS, is_content, is_proper, lemma, normal, wordset
 
 _TOKEN = re.compile(r"(?:[A-Za-z]\.){2,}|[A-Za-z][A-Za-z'’-]*")
 _HONORIFICS = wordset("""mr mrs ms miss dr sir dame lord lady prof st mx""")
@@ -31,19 +31,10 @@ _ALIASES = {
     "us": ("america", "united states", "american", "usa"),
     "usa": ("america", "united states", "american"),
 }
-_ALIAS_OF = {word: key for key, names in _ALIASES.items() for name in names for word in [name]}
+_ALIAS_OF = {name: key for key, names in _ALIASES.items() for name in names}
 _DEMONYM_SUFFIXES = ("ian", "ean", "an", "n", "ish", "ese", "i", "ic", "er", "ern")
 _PRONOUNS = wordset("""he she they it his her their its him them we our this these those who""")
 _SENT_END = ".!?:\"“'‘(—–-"
-
-
-@functools.lru_cache(maxsize=16384)
-def _proper(word: str) -> bool:
-    """A sentence-initial word is a name if the lexicon spells its lemma capitalised (or does not know it)."""
-    import simplemma
-
-    w = word.lower()
-    return not simplemma.is_known(w, lang="en") or str(simplemma.lemmatize(w, lang="en"))[:1].isupper()
 
 
 @functools.lru_cache(maxsize=65536)
@@ -66,7 +57,7 @@ def entity_spans(text: str) -> tuple[tuple[str, ...], ...]:
         if capital:
             before = text[: m.start()].rstrip()
             initial = not before or before[-1] in _SENT_END
-            if initial and not _proper(tok):
+            if initial and not is_proper(tok):
                 capital = False
         if capital and key not in _HONORIFICS:
             if not (run and contiguous):
@@ -248,14 +239,14 @@ def speakers(text: str) -> list[list[str]]:
     for rx in (_SPEAKER_BEFORE, _SPEAKER_AFTER):
         for m in rx.finditer(text):
             name = m.group(m.lastindex or 1)
-            span = [_key(t) for t in _TOKEN.findall(name) if _proper(t)]
+            span = [_key(t) for t in _TOKEN.findall(name) if is_proper(t)]
             span = [t for t in span if t not in _HONORIFICS and t not in STOP_WORDS]
             if span:
                 out.append(span)
     return out
 
 
-def attribution_problems(claim: str, cited: str, context: str = "") -> list[str]:
+def attribution_problems(claim: str, cited: str) -> list[str]:
     """The claim's named speaker must be named near a speech verb of the cited text (60 characters either side)."""
     said = speakers(claim)
     if not said or not _SPEECH.search(cited):

@@ -3,7 +3,8 @@
 * :data:`WORD` — a word: letters with inner apostrophes and hyphens ("Kyiv's", "two-thirds").
 * :data:`STOP_WORDS` — function words that carry no claim of their own; :data:`NUMBER_WORDS` — number
   words, whose meaning the number check owns.
-* :func:`lemma` — simplemma's English lemma, cached ("prisoners" -> "prisoner", "freed" -> "free").
+* :func:`lemma` — simplemma's English lemma, cached ("prisoners" -> "prisoner", "freed" -> "free");
+  :func:`is_proper` — whether the lexicon knows a word as a name.
 * :func:`content_words` — the lemmas of a text's content words (cached per text).
 * :data:`MARKER` and :func:`marker_ids` — citation markers as models write them: ``[1]``, ``[1, 2]``,
   ``[1][2]``, ``[^3]``, ``[2-4]``; :func:`cited_sentences` gives each sentence its markers, a marker
@@ -75,6 +76,16 @@ def lemma(word: str) -> str:
 
     w = normal(word)
     return str(simplemma.lemmatize(w, lang="en")).lower() if w else w
+
+
+@functools.lru_cache(maxsize=16384)
+def is_proper(word: str) -> bool:
+    """Whether a capitalised word is a name even at a sentence start: the lexicon spells its lemma
+    capitalised ("Russia", "Saturday") or does not know it ("Gateshead"); "Former" is no name."""
+    import simplemma
+
+    w = normal(word)
+    return not simplemma.is_known(w, lang="en") or str(simplemma.lemmatize(w, lang="en"))[:1].isupper()
 
 
 def is_content(word: str) -> bool:

@@ -135,7 +135,7 @@ def claim_problems(
     if "modality" in checks:
         problems += [Problem(part="modality", detail=d) for d in claims.modality_problems(claim, cited)]
     if "attribution" in checks:
-        problems += [Problem(part="attribution", detail=d) for d in claims.attribution_problems(claim, cited, context)]
+        problems += [Problem(part="attribution", detail=d) for d in claims.attribution_problems(claim, cited)]
     if "content" in checks:
         problems += content_problems(claim, cited, grounded)
     return problems
