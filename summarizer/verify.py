@@ -467,7 +467,7 @@ def _supporting(text: str, ids: Sequence[int], doc: Document) -> list[int]:
     return ids
 
 
-def _covered(facts: Sequence[Fact], doc: Document) -> set[int]:
+def _stated_sentences(facts: Sequence[Fact], doc: Document) -> set[int]:
     """Sentences whose every figure is already stated by a fact that cites them."""
     covered: set[int] = set()
     for f in facts:
@@ -541,7 +541,7 @@ def verify_extraction(
         status = "partial" if len(facts) < n_llm_facts or headline is None or summary is None else "verified"
         # Figures the model left out still reach the brief, verbatim and marked extractive, so sources
         # can be reconciled on them whatever the model chose to mention.
-        facts += extractive_facts(doc, exclude=_covered(facts, doc), limit=max(0, MAX_EXTRACTIVE - len(facts)))
+        facts += extractive_facts(doc, exclude=_stated_sentences(facts, doc), limit=max(0, MAX_EXTRACTIVE - len(facts)))
     return ArticleResult(
         article=ref(doc),
         status=status,  # type: ignore[arg-type]

@@ -32,7 +32,7 @@ Support rules (:func:`check_support`), for a claim quantity against the quantiti
   evidence item (``14`` missiles, ``six`` shot down → ``8`` got through).
 """
 
-from summarizer.quantities.compare import relation
+from summarizer.quantities.compare import ROUNDING_LIMIT, relation
 from summarizer.quantities.extract import Quantity, cached_quantities, extract_quantities, sig_digits
 from summarizer.quantities.lexicon import FIGURE_KINDS, TOKEN_KINDS, Qualifier, QuantityKind
 from summarizer.quantities.report import (
@@ -46,6 +46,7 @@ from summarizer.quantities.report import (
 
 __all__ = [
     "FIGURE_KINDS",
+    "ROUNDING_LIMIT",
     "TOKEN_KINDS",
     "Candidate",
     "Evidence",

@@ -56,7 +56,7 @@ def _step(written: float, sig: int) -> float:
     return 10.0 ** (math.floor(math.log10(abs(written))) - sig + 1)
 
 
-_ROUNDING_LIMIT = 0.05  # nobody "rounds" 14 to 10: a rounding may move the figure by 5% at most
+ROUNDING_LIMIT = 0.05  # nobody "rounds" 14 to 10: a rounding may move the figure by 5% at most
 
 
 def _rounds_to(target: Quantity, other_base: float) -> bool:
@@ -65,7 +65,7 @@ def _rounds_to(target: Quantity, other_base: float) -> bool:
     x = _written(target, other_base)
     tol = _step(t, target.sig_digits) / 2
     slack = 1 + 1e-9
-    return abs(x - t) <= tol * slack and abs(x - t) <= _ROUNDING_LIMIT * abs(t) * slack
+    return abs(x - t) <= tol * slack and abs(x - t) <= ROUNDING_LIMIT * abs(t) * slack
 
 
 def _bound_from_figure(claim: Quantity, ev_base: float) -> bool:
