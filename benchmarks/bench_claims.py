@@ -31,7 +31,7 @@ import re
 import subprocess
 import sys
 import types
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +45,9 @@ from summarizer.segment import segment, split_sentences  # noqa: E402
 from summarizer.text import content_words  # noqa: E402
 from summarizer.verify import MIN_WORD_SUPPORT  # noqa: E402
 
-DATA = Path("/work/shared/data/faithfulness")
+# ../shared/data/faithfulness next to the checkout (one level further up from a worktree under wt/).
+_PLACES = (ROOT.parent / "shared/data/faithfulness", ROOT.parent.parent / "shared/data/faithfulness")
+DATA = next((p for p in _PLACES if p.exists()), _PLACES[0])
 SUBSET = ROOT / "tests" / "data" / "claim_cases_subset.jsonl"
 LEGACY_COMMIT = "f5c7930fec48627fbb8f262306dc99f0a19f2df8"  # main before issue 12
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -301,10 +303,6 @@ def main() -> None:
         cases = [json.loads(line) for line in args.subset.read_text(encoding="utf-8").splitlines() if line]
         print(f"subset {args.subset}: {evaluate_subset(cases)}")
         return
-    per_type: defaultdict[str, int] = defaultdict(int)
-    for r in rows:
-        for t in r.types:
-            per_type[t] += 1
     print(f"{len(rows)} summaries ({sum(r.correct for r in rows)} judged correct) from {args.data}")
     report(run(rows, args.examples))
 
