@@ -134,8 +134,8 @@ async def extract(doc: Document, llm: LLM, prompts: Prompts, *, max_reasks: int 
         events=list(out.events),
         transport_failed=out.transport_failed,
     )
-    if isinstance(out.value, LLMExtraction):
-        result.extraction = LLMExtraction.model_validate(out.value.model_dump())
+    if out.value is not None:
+        result.extraction = out.value
     else:
         # Candidates: every attempt whose raw output is structurally valid; verify judges its parts.
         candidates = [(f.attempt, p) for f in out.failures if (p := parse_answer(f.content)) is not None]

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -230,10 +230,10 @@ class TransportError(RuntimeError):
 
 
 @dataclass
-class Structured:
-    """Outcome of one structured call (after transport retries and re-asks)."""
+class Structured(Generic[T]):
+    """Outcome of one structured call (after transport retries and re-asks): ``value`` is the validated model."""
 
-    value: BaseModel | None
+    value: T | None
     error: str | None
     transport_failed: bool = False
     attempts: int = 0
@@ -434,7 +434,7 @@ class LLM:
         context: dict[str, Any] | None = None,
         max_reasks: int = 2,
         max_tokens: int | None = None,
-    ) -> Structured:
+    ) -> Structured[T]:
         """One structured request with bounded re-asks. Never raises for provider or model failures.
 
         The re-asks are ours, not instructor's: each one is the original messages, the failed answer and
@@ -450,7 +450,7 @@ class LLM:
         schema = response_model.model_json_schema()
         first = self.messages(system, user)
         messages = first
-        result = Structured(value=None, error=None)
+        result: Structured[T] = Structured(value=None, error=None)
         try:
             n = 1
             while n <= max_reasks + 1:
