@@ -9,13 +9,26 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, cast
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
 
 from summarizer.models import EngineInfo
 from summarizer.templates import Prompts
 
-if TYPE_CHECKING:
-    from summarizer.run import BriefRequest
+
+@dataclass
+class Connection:
+    """What decides which LLM a run talks to (from the CLI's flags)."""
+
+    base_url: str | None = None
+    model: str | None = None
+    mode: str | None = None
+    provider: str | None = None
+    gguf: Path | None = None
+    replay: Path | None = None
+    record: Path | None = None
+    quiet: bool = False
 
 
 def _say(msg: str, quiet: bool = False) -> None:
@@ -24,7 +37,7 @@ def _say(msg: str, quiet: bool = False) -> None:
 
 
 @contextlib.contextmanager
-def open_llm(req: BriefRequest, prompts: Prompts) -> Iterator[tuple[Any, EngineInfo]]:
+def open_llm(req: Connection, prompts: Prompts) -> Iterator[tuple[Any, EngineInfo]]:
     """The LLM client for this run. The embedded engine starts on the first call that needs it (a run
     served entirely from the cache never starts it) and always stops when the run ends."""
     from summarizer.cost import estimate_cost

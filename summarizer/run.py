@@ -48,7 +48,7 @@ def run_brief(req: BriefRequest) -> int:
     # instructor logs every failed validation at ERROR; our audit already records them with reasons.
     if not logging.getLogger("summarizer").isEnabledFor(logging.INFO):
         logging.getLogger("instructor").setLevel(logging.CRITICAL)
-    from summarizer.connect import open_llm
+    from summarizer.connect import Connection, open_llm
     from summarizer.llm import CallLog
     from summarizer.load import load_inputs
     from summarizer.models import Brief
@@ -85,7 +85,17 @@ def run_brief(req: BriefRequest) -> int:
 
         budget = Budget(req.budget)
     try:
-        with open_llm(req, prompts) as (llm, engine):
+        connection = Connection(
+            base_url=req.base_url,
+            model=req.model,
+            mode=req.mode,
+            provider=req.provider,
+            gguf=req.gguf,
+            replay=req.replay,
+            record=req.record,
+            quiet=req.quiet,
+        )
+        with open_llm(connection, prompts) as (llm, engine):
             llm.call_log = CallLog(req.out / "calls.jsonl")
             local = llm.endpoint.profile.local or req.replay is not None
             options = Options(
