@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ConfigDict, ValidationError, ValidationInfo, model_validator
 
-from summarizer.llm import LLM
+from summarizer.llm import LLM, validation_context
 from summarizer.models import ArticleResult, Document, LLMExtraction, Rejection, Usage
 from summarizer.templates import Prompts
 
@@ -33,7 +33,7 @@ class CheckedExtraction(LLMExtraction):
 
     @model_validator(mode="after")
     def _verified(self, info: ValidationInfo) -> CheckedExtraction:
-        ctx = info.context or {}
+        ctx = validation_context(info.context)
         doc = ctx.get("document")
         if isinstance(doc, Document):
             from summarizer.verify import feedback

@@ -171,6 +171,17 @@ class CallScope:
 
 
 _scope: contextvars.ContextVar[CallScope | None] = contextvars.ContextVar("summarizer_call_scope", default=None)
+# What our validators check an answer against (the article, the facts). Not handed to instructor as
+# ``context``: instructor would also render every message as a Jinja template with it, so an article
+# containing "{{" or "{%" would be rewritten, or break the call.
+_validation: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "summarizer_validation_context", default=None
+)
+
+
+def validation_context(given: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The context a validator runs with: pydantic's own when given, else the current structured call's."""
+    return given or _validation.get() or {}
 
 
 # ---------------------------------------------------------------- transport retries
@@ -446,6 +457,7 @@ class LLM:
 
         scope = CallScope(label=label)
         token = _scope.set(scope)
+        checking = _validation.set(context)
         ep = self.endpoint
         schema = response_model.model_json_schema()
         first = self.messages(system, user)
@@ -469,7 +481,6 @@ class LLM:
                         messages=[dict(m) for m in messages],  # instructor appends to the list it gets
                         response_model=response_model,
                         max_retries=0,
-                        context=context,
                         **kwargs,
                     )
                     break
@@ -502,6 +513,7 @@ class LLM:
             result.error = f"provider error after retries: {_short_error(exc)}"
         finally:
             _scope.reset(token)
+            _validation.reset(checking)
         result.usage = scope.usage
         result.failures = list(scope.failures)
         result.attempts = max(1, len(result.failures) + (1 if result.value is not None else 0))

@@ -40,7 +40,9 @@ class _Checked(BaseModel):
 
     @model_validator(mode="after")
     def _verified(self, info: ValidationInfo) -> _Checked:
-        check = (info.context or {}).get("check")
+        from summarizer.llm import validation_context
+
+        check = validation_context(info.context).get("check")
         if check is not None:
             problems = check(str(getattr(self, self.text_field)))
             if problems:
