@@ -11,18 +11,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from summarizer.connect import Connection
 from summarizer.templates import Prompts
 
 
-@dataclass
-class BriefRequest:
+@dataclass(kw_only=True)
+class BriefRequest(Connection):
+    """One `summarizer brief` job: the inputs, the options, and (inherited) which LLM to talk to."""
+
     inputs: list[str]
     out: Path = Path("brief")
-    base_url: str | None = None
-    model: str | None = None
-    mode: str | None = None
-    provider: str | None = None
-    gguf: Path | None = None
     prompts_dir: Path | None = None
     concurrency: int | None = None
     max_reasks: int | None = None
@@ -30,9 +28,6 @@ class BriefRequest:
     use_cache: bool = True
     budget: float | None = None
     formats: list[str] = field(default_factory=lambda: ["md", "json", "html"])
-    replay: Path | None = None
-    record: Path | None = None
-    quiet: bool = False
     cache_path: Path | None = None
 
 
@@ -48,7 +43,7 @@ def run_brief(req: BriefRequest) -> int:
     # instructor logs every failed validation at ERROR; our audit already records them with reasons.
     if not logging.getLogger("summarizer").isEnabledFor(logging.INFO):
         logging.getLogger("instructor").setLevel(logging.CRITICAL)
-    from summarizer.connect import Connection, open_llm
+    from summarizer.connect import open_llm
     from summarizer.llm import CallLog
     from summarizer.load import load_inputs
     from summarizer.models import Brief
@@ -85,17 +80,7 @@ def run_brief(req: BriefRequest) -> int:
 
         budget = Budget(req.budget)
     try:
-        connection = Connection(
-            base_url=req.base_url,
-            model=req.model,
-            mode=req.mode,
-            provider=req.provider,
-            gguf=req.gguf,
-            replay=req.replay,
-            record=req.record,
-            quiet=req.quiet,
-        )
-        with open_llm(connection, prompts) as (llm, engine):
+        with open_llm(req, prompts) as (llm, engine):
             llm.call_log = CallLog(req.out / "calls.jsonl")
             local = llm.endpoint.profile.local or req.replay is not None
             options = Options(
