@@ -431,3 +431,10 @@ def _latest(values: list[ConflictValue]) -> tuple[str | None, str]:
     if len(top) > 1:
         return None, "Latest reports: " + ", ".join(f"[{a}]" for a in top) + f" ({newest.isoformat()})."
     return top[0], f"The latest report is [{top[0]}] ({newest.isoformat()})."
+
+
+def counted(text: str, q: Quantity) -> tuple[frozenset[str], str]:
+    """What the figure ``q`` in ``text`` counts: (crude stems, readable label), e.g. ({"injured"}, "injured").
+
+    Public for ``summarizer.changes``, which compares figures across briefs with the same rules."""
+    return _counted(text, q)

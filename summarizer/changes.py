@@ -1,0 +1,230 @@
+"""What changed since the previous brief: match stories by what they report, then list the differences.
+
+Matching never looks at titles (a headline is rewritten with every update). A story of the new brief
+is compared with each story of the previous one on
+
+* **sources**: an article both carry (same URL, or same path for files);
+* **figures**: figures both report for the same counted thing (``relation`` same/equivalent, with
+  :func:`summarizer.reconcile.counted` labels), or a distinctive figure (3+ significant digits);
+* **content words**: Jaccard of the content stems of all their facts.
+
+It matches the best-scoring previous story when they share a source, or two figures and some
+wording (``WORDS_WITH_FIGURES``), or a lot of wording (``WORDS_ALONE``). Then ``since_last`` is
+``new`` (no match), ``updated`` (a new source, or a new or changed figure) or ``unchanged``.
+
+Changes are built only from verified facts of the two briefs, so every figure they show carries a
+citation: the after citation indexes this brief; the before citation indexes this brief too when the
+same source (with the same text) is still here (``before_article``), else the previous brief.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from summarizer.models import Article, ArticleRef, Brief, Citation, PreviousBrief, Story, StoryChange
+
+if TYPE_CHECKING:
+    from summarizer.quantities import Quantity
+
+__all__ = ["WORDS_ALONE", "WORDS_WITH_FIGURES", "annotate", "display_order", "load_previous", "source_key"]
+
+WORDS_ALONE = 0.3
+WORDS_WITH_FIGURES = 0.1
+_NOT_COUNTED = frozenset({"year", "date", "time", "ordinal"})
+
+
+def source_key(ref: ArticleRef) -> str:
+    """An article's identity across briefs: its URL, else its path (ids are renumbered every run)."""
+    return ref.url or ref.path
+
+
+@dataclass(frozen=True)
+class _Figure:
+    q: Quantity
+    key: frozenset[str]
+    label: str
+    citation: Citation
+    article: str
+
+
+def _figures(story: Story) -> list[_Figure]:
+    from summarizer.quantities import cached_quantities
+    from summarizer.reconcile import counted
+
+    out: list[_Figure] = []
+    for f in story.facts:
+        if not f.citations:
+            continue
+        for q in cached_quantities(f.text):
+            if q.kind in _NOT_COUNTED:
+                continue
+            key, label = counted(f.text, q)
+            cite = next((c for c in f.citations if q.text in c.quote), f.citations[0])
+            out.append(_Figure(q=q, key=key, label=label, citation=cite, article=cite.article))
+    return out
+
+
+def _same(a: _Figure, b: _Figure) -> bool:
+    from summarizer.quantities import relation
+
+    if relation(a.q, b.q) not in ("same", "equivalent"):
+        return False
+    return (not a.key or not b.key or bool(a.key & b.key)) or a.q.sig_digits >= 3
+
+
+def _words(story: Story) -> frozenset[str]:
+    from summarizer.verify import content_stems
+
+    return frozenset().union(*(content_stems(f.text) for f in story.facts)) if story.facts else frozenset()
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+@dataclass
+class _Side:
+    story: Story
+    sources: dict[str, str]  # source key -> article id in its brief
+    figures: list[_Figure]
+    words: frozenset[str]
+
+
+def _side(story: Story, refs: Mapping[str, ArticleRef]) -> _Side:
+    sources = {source_key(refs[a]): a for a in story.articles if a in refs}
+    return _Side(story, sources, _figures(story), _words(story))
+
+
+def _score(new: _Side, old: _Side) -> tuple[int, int, float] | None:
+    """(shared sources, shared figures, word overlap), or None when the two do not report the same story."""
+    shared = len(new.sources.keys() & old.sources.keys())
+    figs = sum(1 for m in new.figures if any(_same(m, p) for p in old.figures))
+    words = _jaccard(new.words, old.words)
+    if shared or (figs >= 2 and words >= WORDS_WITH_FIGURES) or words >= WORDS_ALONE:
+        return shared, figs, words
+    return None
+
+
+def _changes(
+    new: _Side,
+    old: _Side,
+    refs: Mapping[str, ArticleRef],
+    old_refs: Mapping[str, ArticleRef],
+    articles: Mapping[str, Article],
+) -> list[StoryChange]:
+    changes: list[StoryChange] = []
+    for key, aid in new.sources.items():
+        if key not in old.sources:
+            ref = refs[aid]
+            by = f" ({ref.outlet})" if ref.outlet else ""
+            changes.append(StoryChange(kind="new_source", text=f"new source: {ref.title}{by}", article=aid))
+    here = {k: a for k, a in new.sources.items()}
+    seen: set[tuple[frozenset[str], str, str]] = set()
+    for m in new.figures:
+        sig = (m.key, m.q.text, m.article)
+        if sig in seen or any(_same(m, p) for p in old.figures):
+            continue
+        seen.add(sig)
+        label = m.label or "figure"
+        related = [p for p in old.figures if m.key and p.key & m.key]
+        differ = [p for p in related if _relation(m, p) == "different"]
+        if differ:
+            # Prefer the same source's earlier figure (a report that was revised), else the first one.
+            mine = [p for p in differ if source_key(old_refs[p.article]) == source_key(refs[m.article])]
+            p = (mine or differ)[0]
+            before_ref = old_refs.get(p.article)
+            before_cite, before_article = _rebase(p.citation, before_ref, here, articles)
+            changes.append(
+                StoryChange(
+                    kind="changed_figure",
+                    text=f"{label}: {p.q.text} → {m.q.text}",
+                    quantity=label,
+                    before=p.q.text,
+                    after=m.q.text,
+                    article=m.article,
+                    after_citation=m.citation,
+                    before_citation=before_cite,
+                    before_source=before_ref,
+                    before_article=before_article,
+                )
+            )
+        elif not related:
+            changes.append(
+                StoryChange(
+                    kind="new_figure",
+                    text=f"{label}: {m.q.text} (new)",
+                    quantity=label,
+                    after=m.q.text,
+                    article=m.article,
+                    after_citation=m.citation,
+                )
+            )
+    return changes
+
+
+def _relation(a: _Figure, b: _Figure) -> str:
+    from summarizer.quantities import relation
+
+    return relation(a.q, b.q)
+
+
+def _rebase(
+    c: Citation, ref: ArticleRef | None, here: Mapping[str, str], articles: Mapping[str, Article]
+) -> tuple[Citation, str | None]:
+    """The previous brief's citation, moved to this brief's id of the same source if its text still holds."""
+    if ref is None:
+        return c, None
+    aid = here.get(source_key(ref))
+    art = articles.get(aid) if aid else None
+    if aid and art is not None and art.text[c.start : c.end] == c.quote:
+        return c.model_copy(update={"article": aid}), aid
+    return c, None
+
+
+def annotate(brief: Brief, previous: Brief, articles: Mapping[str, Article], *, previous_path: str = "") -> None:
+    """Set ``since_last``, ``previous`` and ``changes`` on every story of ``brief`` (in place)."""
+    refs = {r.id: r for r in brief.articles}
+    old_refs = {r.id: r for r in previous.articles}
+    olds = [_side(s, old_refs) for s in previous.stories]
+    for story in brief.stories:
+        new = _side(story, refs)
+        scored = [(sc, o) for o in olds if (sc := _score(new, o)) is not None]
+        if not scored:
+            story.since_last, story.previous, story.changes = "new", None, []
+            continue
+        _, best = max(scored, key=lambda t: t[0])
+        story.previous = best.story.id
+        story.changes = _changes(new, best, refs, old_refs, articles)
+        story.since_last = "updated" if story.changes else "unchanged"
+    brief.previous = PreviousBrief(
+        path=previous_path, generated_at=previous.generated_at, stories=len(previous.stories)
+    )
+
+
+def load_previous(path: Path) -> tuple[Brief | None, str | None]:
+    """(the previous brief, None) or (None, why it cannot be used)."""
+    from pydantic import ValidationError
+
+    try:
+        return Brief.model_validate_json(path.read_text(encoding="utf-8")), None
+    except FileNotFoundError:
+        return None, "no such file"
+    except OSError as exc:
+        return None, f"cannot read: {exc.strerror or exc}"
+    except ValidationError as exc:
+        return None, f"not a brief.json ({exc.error_count()} problem(s), e.g. {exc.errors()[0]['msg']})"
+
+
+def display_order(stories: Sequence[Story]) -> list[tuple[int, Story]]:
+    """(number, story) with new and updated stories first and unchanged ones last; numbers stay as in
+    ``brief.stories`` so the digest's [n] and the section numbers agree."""
+    rank = {"new": 0, "updated": 1, None: 1, "unchanged": 2}
+    return sorted(enumerate(stories, start=1), key=lambda t: rank[t[1].since_last])
+
+
+def since_label(when: dt.datetime) -> str:
+    return f"{when:%Y-%m-%d %H:%M} UTC"
