@@ -49,6 +49,7 @@ class _Figure:
     label: str
     citation: Citation
     article: str
+    fact: str  # the fact's text: the figure's context for reconcile's rules
 
 
 def _figures(story: Story) -> list[_Figure]:
@@ -64,16 +65,25 @@ def _figures(story: Story) -> list[_Figure]:
                 continue
             key, label = counted(f.text, q)
             cite = next((c for c in f.citations if q.text in c.quote), f.citations[0])
-            out.append(_Figure(q=q, key=key, label=label, citation=cite, article=cite.article))
+            out.append(_Figure(q=q, key=key, label=label, citation=cite, article=cite.article, fact=f.text))
     return out
 
 
+def _compare(a: _Figure, b: _Figure) -> str:
+    from summarizer.reconcile import compare_figures
+
+    return compare_figures(a.fact, a.q, b.fact, b.q)
+
+
 def _same(a: _Figure, b: _Figure) -> bool:
+    return _compare(a, b) == "same"
+
+
+def _consistent(a: _Figure, b: _Figure) -> bool:
+    """Figures of one counted thing that do not contradict: 'dozens injured' after 'at least 15 injured'."""
     from summarizer.quantities import relation
 
-    if relation(a.q, b.q) not in ("same", "equivalent"):
-        return False
-    return (not a.key or not b.key or bool(a.key & b.key)) or a.q.sig_digits >= 3
+    return bool(a.key & b.key) and relation(a.q, b.q) in ("same", "equivalent", "compatible")
 
 
 def _words(story: Story) -> frozenset[str]:
@@ -130,8 +140,7 @@ def _changes(
             continue
         seen.add(sig)
         label = m.label or "figure"
-        related = [p for p in old.figures if m.key and p.key & m.key]
-        differ = [p for p in related if _relation(m, p) == "different"]
+        differ = [p for p in old.figures if _compare(m, p) == "conflict"]
         if differ:
             # Prefer the same source's earlier figure (a report that was revised), else the first one.
             mine = [p for p in differ if source_key(old_refs[p.article]) == source_key(refs[m.article])]
@@ -152,7 +161,7 @@ def _changes(
                     before_article=before_article,
                 )
             )
-        elif not related:
+        elif m.label and not any(_consistent(m, p) for p in old.figures):  # unnamed ('hundreds'): not a change
             changes.append(
                 StoryChange(
                     kind="new_figure",
@@ -164,12 +173,6 @@ def _changes(
                 )
             )
     return changes
-
-
-def _relation(a: _Figure, b: _Figure) -> str:
-    from summarizer.quantities import relation
-
-    return relation(a.q, b.q)
 
 
 def _rebase(

@@ -149,7 +149,9 @@ def test_brief_md_and_html_show_new_and_updated_first_and_unchanged_last(two_day
     assert "  - injured: at least 15 [" in md and "→ 10 [" in md
     assert md.index(f". {swap['title']}") < md.index("## Unchanged since the last brief")
     for path in ("/abc/3.html", "/abc/4.html"):
-        assert md.index("## Unchanged since the last brief") < md.index(story_with(day2, site.url(path))["title"][:40])
+        story = story_with(day2, site.url(path))
+        heading = f"## {day2['stories'].index(story) + 1}. "
+        assert md.index("## Unchanged since the last brief") < md.index(heading)
 
     page = (out / "brief.html").read_text(encoding="utf-8")
     assert page.index('id="since"') < page.index('class="story"')
