@@ -37,7 +37,7 @@ def main() -> None:
         paths = [f"/abc/{n}.html" for n in range(args.pages)]
         urls = [site.url(p) for p in paths]
         size = sum(len(site.routes[p].body) for p in paths)
-        print(f"{args.pages} pages, {size / 1e6:.2f} MB of HTML, loopback; FetchOptions() defaults (8 at once, 2 per host)")
+        print(f"{args.pages} pages, {size / 1e6:.2f} MB of HTML, loopback; default bounds (8 at once, 2 per host)")
         print(f"{'latency':>8} | {'cold (s)':>9} | {'warm (s)':>9} | {'cold MB':>7} | {'warm MB':>7} | warm 304s")
         for latency in args.latency:
             for p in paths:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
-from summarizer.fetch import FEED_TYPES, PAGE_TYPES, FetchOptions, Fetched, FetchStats, fetch_sync, is_url
+from summarizer.fetch import FEED_TYPES, PAGE_TYPES, Fetched, FetchOptions, FetchStats, fetch_sync, is_url
 from summarizer.models import Article, InputError
 
 __all__ = [
@@ -218,9 +218,7 @@ class _Source:
     error: str | None = None
 
 
-def load_web(
-    specs: Sequence[str], *, options: FetchOptions | None = None, since: dt.datetime | None = None
-) -> WebLoad:
+def load_web(specs: Sequence[str], *, options: FetchOptions | None = None, since: dt.datetime | None = None) -> WebLoad:
     """Resolve URLs, feeds and OPML lists to Articles (ids unset; the load stage numbers them)."""
     opts = options or FetchOptions()
     out = WebLoad(items={s: [] for s in specs})
@@ -300,8 +298,8 @@ def load_web(
     for spec in specs:
         if spec in direct_pages:
             out.items[spec].append(_page_article(direct_pages[spec], None, None))
-        for url, entry, outlet in pages_of[spec]:
-            out.items[spec].append(_page_article(pages[url], entry, outlet))
+        for page_url, from_entry, by in pages_of[spec]:
+            out.items[spec].append(_page_article(pages[page_url], from_entry, by))
     return out
 
 

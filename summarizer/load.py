@@ -19,7 +19,6 @@ import re
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-
 from typing import TYPE_CHECKING
 
 from summarizer.models import Article, InputError, LoadResult

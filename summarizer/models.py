@@ -26,9 +26,9 @@ class Article(BaseModel):
     sha256: str = Field(description="Content hash of the decoded text; used for dedupe and cache keys.")
     encoding: str = "utf-8"
     notes: list[str] = Field(default_factory=list, description="Handling worth telling the user about.")
-    url: str | None = Field(None, description="The page it was fetched from (then ``path`` is sources/<id>.txt).")
-    outlet: str | None = Field(None, description="Who published it: the feed's title, else the page's host.")
-    undated: bool = Field(False, description="No date found; kept by --since anyway, and marked so.")
+    url: str | None = Field(default=None, description="The page it came from (``path`` is then sources/<id>.txt).")
+    outlet: str | None = Field(default=None, description="Who published it: the feed's title, else the page's host.")
+    undated: bool = Field(default=False, description="No date found; kept by --since anyway, and marked so.")
 
 
 class ArticleRef(BaseModel):
@@ -226,10 +226,10 @@ class StoryChange(BaseModel):
 
     kind: Literal["new_source", "changed_figure", "new_figure"]
     text: str = Field(description="Readable line built from verified figures, e.g. 'injured: at least 15 → 10'.")
-    quantity: str | None = Field(None, description="What the figure counts, e.g. 'injured'.")
+    quantity: str | None = Field(default=None, description="What the figure counts, e.g. 'injured'.")
     before: str | None = None
     after: str | None = None
-    article: str | None = Field(None, description="This brief's article id: the new source, or the after figure's.")
+    article: str | None = Field(default=None, description="This brief's id of the new source or the after figure.")
     after_citation: Citation | None = None
     before_citation: Citation | None = None
     before_source: ArticleRef | None = None
@@ -253,8 +253,8 @@ class Story(BaseModel):
     facts: list[BriefFact] = Field(default_factory=list)
     conflicts: list[Conflict] = Field(default_factory=list)
     weight: float = 0.0
-    since_last: SinceLast | None = Field(None, description="Against the previous brief; None when there is none.")
-    previous: str | None = Field(None, description="Id of the matching story in the previous brief.")
+    since_last: SinceLast | None = Field(default=None, description="Against the previous brief (None: none).")
+    previous: str | None = Field(default=None, description="Id of the matching story in the previous brief.")
     changes: list[StoryChange] = Field(default_factory=list)
 
 

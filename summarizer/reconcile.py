@@ -433,7 +433,6 @@ def _latest(values: list[ConflictValue]) -> tuple[str | None, str]:
     return top[0], f"The latest report is [{top[0]}] ({newest.isoformat()})."
 
 
-
 def counted(text: str, q: Quantity) -> tuple[frozenset[str], str]:
     """What the figure ``q`` in ``text`` counts: (crude stems, readable label), e.g. ({"injured"}, "injured").
 

@@ -16,7 +16,7 @@ import pytest
 from conftest import AP, BBC
 from scripted_endpoint import ScriptedEndpoint, well_behaved
 from typer.testing import CliRunner
-from web_fixture import WebSite, site  # noqa: F401  (site is a fixture)
+from web_fixture import WebSite, site_fixture  # noqa: F401  (the `site` fixture)
 
 from summarizer.cli import app
 
@@ -63,7 +63,9 @@ def test_day_one_has_nothing_to_compare_with(two_days) -> None:  # type: ignore[
     assert day1["previous"] is None
     assert len(day1["stories"]) == 3
     assert {s["since_last"] for s in day1["stories"]} == {None}
-    assert [a["url"] for a in day1["articles"]] == [site.url(p) for p in ("/news/bbc.html", "/abc/3.html", "/abc/4.html")]
+    assert [a["url"] for a in day1["articles"]] == [
+        site.url(p) for p in ("/news/bbc.html", "/abc/3.html", "/abc/4.html")
+    ]
 
 
 def test_day_two_the_swap_story_is_updated_and_names_what_changed(two_days) -> None:  # type: ignore[no-untyped-def]
@@ -184,7 +186,7 @@ def test_refresh_downloads_again(two_days) -> None:  # type: ignore[no-untyped-d
 
 
 def test_matching_ignores_titles(two_days, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    site, out, day1, _, _ = two_days
+    site, _, day1, _, _ = two_days
     for s in day1["stories"]:
         s["title"] = "Completely different headline"
     prev = tmp_path / "renamed.json"
@@ -241,7 +243,9 @@ def test_since_drops_old_articles_and_marks_undated_ones(site: WebSite, tmp_path
     undated = tmp_path / "undated.txt"
     undated.write_text(BBC.read_text(encoding="utf-8").split("\n", 1)[1], encoding="utf-8")  # no header: no date
     with ScriptedEndpoint(well_behaved) as ep:
-        code, b = brief(ep, tmp_path / "o", str(AP), str(undated), day_feed(site, with_ap=False), extra=("--since", "2025-05-25"))
+        code, b = brief(
+            ep, tmp_path / "o", str(AP), str(undated), day_feed(site, with_ap=False), extra=("--since", "2025-05-25")
+        )
     assert code == 0
     assert [(a["path"].endswith(("ap_2025-05-25.txt", "undated.txt")), a["undated"]) for a in b["articles"]] == [
         (True, False),
@@ -252,7 +256,14 @@ def test_since_drops_old_articles_and_marks_undated_ones(site: WebSite, tmp_path
 
 def test_a_page_that_cannot_be_fetched_is_one_line_and_exit_1(site: WebSite, tmp_path: Path) -> None:
     with ScriptedEndpoint(well_behaved) as ep:
-        args = ["brief", site.url("/news/bbc.html"), site.url("/missing"), site.url("/empty"), "--out", str(tmp_path / "o")]
+        args = [
+            "brief",
+            site.url("/news/bbc.html"),
+            site.url("/missing"),
+            site.url("/empty"),
+            "--out",
+            str(tmp_path / "o"),
+        ]
         res = CliRunner().invoke(
             app, [*args, "--base-url", ep.base_url, "--model", "scripted", "--mode", "json", "--quiet"]
         )
@@ -263,3 +274,92 @@ def test_a_page_that_cannot_be_fetched_is_one_line_and_exit_1(site: WebSite, tmp
     b = json.loads((tmp_path / "o" / "brief.json").read_text(encoding="utf-8"))
     assert [a["url"] for a in b["articles"]] == [site.url("/news/bbc.html")]
     assert [e["path"] for e in b["errors"]] == [site.url("/missing"), site.url("/empty")]
+
+
+# ---------------------------------------------------------------- the README's cron and systemd lines, as written
+
+
+def readme_block(lang: str, first_line: str = "") -> str:
+    from conftest import ROOT
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(rf"```{lang}\n(.*?)```", text, re.S)
+    found = [b for b in blocks if b.startswith(first_line)]
+    assert found, (lang, first_line)
+    return found[0]
+
+
+def split_command(tokens: list[str]) -> tuple[dict[str, str], str, list[str]]:
+    """VAR=value ... program args...: the environment assignments, the program, its arguments."""
+    env: dict[str, str] = {}
+    while tokens and re.match(r"^[A-Z_]+=", tokens[0]):
+        k, _, v = tokens.pop(0).partition("=")
+        env[k] = v
+    return env, tokens[0], tokens[1:]
+
+
+def test_the_readme_cron_and_systemd_lines_build_the_daily_brief(site: WebSite, tmp_path: Path) -> None:
+    import datetime as dt
+    import os
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+
+    from web_fixture import opml
+
+    home = tmp_path / "home"
+    now = dt.datetime.now(dt.UTC)
+    feed = site.feed(
+        "/feeds/daily.xml",
+        [
+            site.item("/news/bbc.html", (now - dt.timedelta(hours=2)).isoformat()),
+            site.item("/abc/3.html", (now - dt.timedelta(days=3)).isoformat()),  # outside --since 24h
+        ],
+    )
+    (home / ".config" / "summarizer").mkdir(parents=True)
+    (home / ".config" / "summarizer" / "feeds.opml").write_bytes(opml([("Loopback Daily", feed)]))
+    (home / ".local" / "bin").mkdir(parents=True)
+    (home / ".local" / "bin" / "summarizer").symlink_to(Path(sys.executable).parent / "summarizer")
+
+    cron = next(ln for ln in readme_block("cron").splitlines() if ln and not ln.startswith("#"))
+    cron_env, program, argv = split_command(shlex.split(cron.replace("$HOME", str(home)))[5:])
+    service = readme_block("ini", "# ~/.config/systemd/user/summarizer-brief.service")
+    exec_start = re.search(r"^ExecStart=(.*)$", service, re.M).group(1).replace("%h", str(home))  # type: ignore[union-attr]
+    unit_env = dict(
+        kv.split("=", 1)
+        for kv in shlex.split(re.search(r"^Environment=(.*)$", service, re.M).group(1))  # type: ignore[union-attr]
+    )
+    assert set(cron_env) == set(unit_env) == {"OPENAI_BASE_URL", "SUMMARIZER_MODEL"}
+
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SUMMARIZER_"))}
+    base_env.update(HOME=str(home), SUMMARIZER_CACHE_DIR=str(tmp_path / "cache"))
+    out = home / "briefs" / "daily"
+    with ScriptedEndpoint(well_behaved) as ep:
+        scripted = {"OPENAI_BASE_URL": ep.base_url, "SUMMARIZER_MODEL": "scripted"}  # the endpoint, swapped
+        first = subprocess.run(
+            [program, *argv], env={**base_env, **scripted}, capture_output=True, text=True, timeout=300
+        )
+        assert first.returncode == 0, first.stderr
+        day1 = json.loads((out / "brief.json").read_text(encoding="utf-8"))
+        second = subprocess.run(
+            shlex.split(exec_start), env={**base_env, **scripted}, capture_output=True, text=True, timeout=300
+        )
+        assert second.returncode == 0, second.stderr
+    assert first.stdout == first.stderr == ""  # --quiet: cron mails nothing when all went well
+    assert [a["url"] for a in day1["articles"]] == [site.url("/news/bbc.html")]
+    day2 = json.loads((out / "brief.json").read_text(encoding="utf-8"))
+    assert day2["previous"] is not None and [s["since_last"] for s in day2["stories"]] == ["unchanged"]
+
+    analyze = shutil.which("systemd-analyze")
+    if analyze:  # the units as written parse, the timer's calendar is valid, ExecStart is executable
+        units = tmp_path / "units"
+        units.mkdir()
+        (units / "summarizer-brief.service").write_text(service, encoding="utf-8")
+        timer = readme_block("ini", "# ~/.config/systemd/user/summarizer-brief.timer")
+        (units / "summarizer-brief.timer").write_text(timer, encoding="utf-8")
+        check = subprocess.run(
+            [analyze, "verify", str(units / "summarizer-brief.service"), str(units / "summarizer-brief.timer")],
+            env={**base_env, "HOME": str(home)}, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert check.returncode == 0, check.stderr

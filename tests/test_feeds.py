@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from web_fixture import WebSite, atom, json_feed, opml, rss, site  # noqa: F401  (site is a fixture)
+from web_fixture import WebSite, atom, json_feed, opml, rss, site_fixture  # noqa: F401  (the `site` fixture)
 
 from summarizer.feeds import in_window, is_web_input, load_web, parse_feed, parse_opml, parse_since, sniff
 from summarizer.fetch import FetchOptions
@@ -131,7 +131,11 @@ def test_the_same_page_in_two_feeds_is_fetched_once_and_kept_once(site: WebSite,
 
 
 def test_a_broken_entry_is_one_error_and_the_rest_goes_on(site: WebSite, tmp_path: Path) -> None:
-    items = [*three(site)[:1], site.item("/missing", "2025-05-24T10:00:00Z", title="Gone"), site.item("/doc.pdf", "2025-05-24T10:00:00Z", title="PDF")]
+    items = [
+        *three(site)[:1],
+        site.item("/missing", "2025-05-24T10:00:00Z", title="Gone"),
+        site.item("/doc.pdf", "2025-05-24T10:00:00Z", title="PDF"),
+    ]
     url = site.feed("/feeds/daily.xml", items)
     loaded = load_inputs([url], fetch=opts(tmp_path))
     assert [a.url for a in loaded.articles] == [site.url("/news/bbc.html")]

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from web_fixture import BIG, Route, WebSite, seed_parts, site  # noqa: F401  (site is a fixture)
+from web_fixture import BIG, Route, WebSite, seed_parts, site_fixture  # noqa: F401  (the `site` fixture)
 
 from summarizer import __version__
 from summarizer.feeds import load_web

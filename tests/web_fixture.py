@@ -16,6 +16,7 @@ Fault routes: ``/redirect/1`` (two hops to the BBC page), ``/loop/a`` (a -> b ->
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import html
@@ -227,10 +228,8 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in (extra or {}).items():
             self.send_header(k, v)
         self.end_headers()
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (size cap): fine
             self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (size cap): fine
-            pass
 
     def _chunked_big(self) -> None:
         self.send_response(200)
@@ -316,7 +315,8 @@ class WebSite:
         self._server.server_close()
 
 
-@pytest.fixture
-def site() -> Iterator[WebSite]:
+@pytest.fixture(name="site")
+def site_fixture() -> Iterator[WebSite]:
+    """The loopback site, started for one test. Import ``site_fixture`` to use the ``site`` fixture."""
     with WebSite() as s:
         yield s

@@ -282,7 +282,8 @@ def _change(c: StoryChange, ctx: _Ctx) -> str:
     else:
         src = c.before_source.title if c.before_source else "an earlier source"
         before = f"(previous brief: {e(src)})"
-    return f'<li>{label}: <span class="value">{e(c.before)}</span> {before} → <span class="value">{e(c.after)}</span> {after}</li>'
+    was, now = f'<span class="value">{e(c.before)}</span>', f'<span class="value">{e(c.after)}</span>'
+    return f"<li>{label}: {was} {before} → {now} {after}</li>"
 
 
 def _since_last(brief: Brief, ctx: _Ctx) -> list[str]:
@@ -305,7 +306,10 @@ def _since_last(brief: Brief, ctx: _Ctx) -> list[str]:
         parts.append(f'<li><a href="#{e(ids[s.id])}">{e(s.title)}</a><ul class="changes">{changes}</ul></li>')
     parts.append("</ul></section>" if updated else "<li>(none)</li></ul></section>")
     out = ["".join(parts)]
-    badges = {"new": '<span class="badge new">new today</span>', "updated": '<span class="badge updated">updated</span>'}
+    badges = {
+        "new": '<span class="badge new">new today</span>',
+        "updated": '<span class="badge updated">updated</span>',
+    }
     unchanged = []
     for i, s in ordered:
         html_story = _story(i, s, ctx)
