@@ -299,7 +299,8 @@ def load_web(specs: Sequence[str], *, options: FetchOptions | None = None, since
         if spec in direct_pages:
             out.items[spec].append(_page_article(direct_pages[spec], None, None))
         for page_url, from_entry, by in pages_of[spec]:
-            out.items[spec].append(_page_article(pages[page_url], from_entry, by))
+            fetched = pages[page_url] if page_url in pages else direct_pages[page_url]  # also named directly
+            out.items[spec].append(_page_article(fetched, from_entry, by))
     return out
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +43,30 @@ def day_feed(site: WebSite, *, with_ap: bool) -> str:
     return site.feed("/feeds/daily.xml", items, title="Loopback Daily")
 
 
-@pytest.fixture
-def two_days(site: WebSite, tmp_path: Path) -> tuple[WebSite, Path, dict[str, Any], dict[str, Any], ScriptedEndpoint]:
-    out = tmp_path / "brief"
-    with ScriptedEndpoint(well_behaved) as ep:
+@pytest.fixture(scope="module")
+def two_days(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebSite, Path, dict[str, Any], dict[str, Any]]]:
+    """Both days, run once for the module: (site, out, day one's brief.json, day two's). Tests that run
+    again copy ``out`` first (see ``again``), so every test reads day two as it was written."""
+    tmp = tmp_path_factory.mktemp("daily")
+    out = tmp / "brief"
+    with pytest.MonkeyPatch.context() as mp, WebSite() as site, ScriptedEndpoint(well_behaved) as ep:
+        # Module scope runs before conftest's per-test isolation: isolate here (never the user's cache).
+        for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUMMARIZER_MODEL", "SUMMARIZER_PROMPTS"):
+            mp.delenv(var, raising=False)
+        mp.setenv("SUMMARIZER_CACHE_DIR", str(tmp / "cache"))
         code1, day1 = brief(ep, out, day_feed(site, with_ap=False))
         assert code1 == 0
         code2, day2 = brief(ep, out, day_feed(site, with_ap=True))
         assert code2 == 0
-    return site, out, day1, day2, ep
+        yield site, out, day1, day2
+
+
+def again(out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the two days' output folder, with their cache (page and result), to run a third time in."""
+    monkeypatch.setenv("SUMMARIZER_CACHE_DIR", str(out.parent / "cache"))
+    copy = tmp_path / "brief"
+    shutil.copytree(out, copy)
+    return copy
 
 
 def story_with(b: dict[str, Any], url: str) -> dict[str, Any]:
@@ -59,7 +76,7 @@ def story_with(b: dict[str, Any], url: str) -> dict[str, Any]:
 
 
 def test_day_one_has_nothing_to_compare_with(two_days) -> None:  # type: ignore[no-untyped-def]
-    site, _, day1, _, _ = two_days
+    site, _, day1, _ = two_days
     assert day1["previous"] is None
     assert len(day1["stories"]) == 3
     assert {s["since_last"] for s in day1["stories"]} == {None}
@@ -69,7 +86,7 @@ def test_day_one_has_nothing_to_compare_with(two_days) -> None:  # type: ignore[
 
 
 def test_day_two_the_swap_story_is_updated_and_names_what_changed(two_days) -> None:  # type: ignore[no-untyped-def]
-    site, out, day1, day2, _ = two_days
+    site, out, day1, day2 = two_days
     assert day2["previous"]["path"] == str(out / "brief.json")
     swap = story_with(day2, site.url("/news/ap.html"))
     assert swap["since_last"] == "updated"
@@ -104,7 +121,7 @@ def test_day_two_the_swap_story_is_updated_and_names_what_changed(two_days) -> N
 
 
 def test_day_two_the_unrelated_stories_are_unchanged(two_days) -> None:  # type: ignore[no-untyped-def]
-    site, _, _, day2, _ = two_days
+    site, _, _, day2 = two_days
     for path in ("/abc/3.html", "/abc/4.html"):
         story = story_with(day2, site.url(path))
         assert story["since_last"] == "unchanged" and story["changes"] == []
@@ -112,7 +129,7 @@ def test_day_two_the_unrelated_stories_are_unchanged(two_days) -> None:  # type:
 
 
 def test_citations_resolve_against_the_sources_folder(two_days) -> None:  # type: ignore[no-untyped-def]
-    _, out, _, day2, _ = two_days
+    _, out, _, day2 = two_days
     paths = {a["id"]: Path(a["path"]) for a in day2["articles"]}
     assert sorted(p.name for p in (out / "sources").glob("*.txt")) == sorted(f"{a}.txt" for a in paths)
     assert all(p.parent == out / "sources" for p in paths.values())
@@ -131,7 +148,7 @@ def test_citations_resolve_against_the_sources_folder(two_days) -> None:  # type
 def test_no_unsupported_number_reaches_brief_md(two_days) -> None:  # type: ignore[no-untyped-def]
     from summarizer.factcheck import verify_summary
 
-    _, out, _, day2, _ = two_days
+    _, out, _, day2 = two_days
     md = (out / "brief.md").read_text(encoding="utf-8")
     body = md.split("\n## New today", 1)[1].split("\n## Sources", 1)[0]
     body = re.sub(r"(?m)^## \d+\. ", "## ", body)  # section numbers are not claims
@@ -143,7 +160,7 @@ def test_no_unsupported_number_reaches_brief_md(two_days) -> None:  # type: igno
 
 
 def test_brief_md_and_html_show_new_and_updated_first_and_unchanged_last(two_days) -> None:  # type: ignore[no-untyped-def]
-    site, out, _, day2, _ = two_days
+    site, out, _, day2 = two_days
     md = (out / "brief.md").read_text(encoding="utf-8")
     swap = story_with(day2, site.url("/news/ap.html"))
     first_story = md.index("\n## ", md.index("\n## Updated") + 5)
@@ -164,21 +181,38 @@ def test_brief_md_and_html_show_new_and_updated_first_and_unchanged_last(two_day
     assert '<span class="badge updated">updated</span>' in page
 
 
-def test_a_second_run_the_same_morning_downloads_nothing(two_days) -> None:  # type: ignore[no-untyped-def]
-    site, out, _, _, _ = two_days
+def test_feed_text_in_the_changes_is_escaped(two_days) -> None:  # type: ignore[no-untyped-def]
+    from summarizer.models import Brief
+    from summarizer.render.html import render_html
+    from summarizer.render.markdown import render_markdown
+
+    site, _, _, day2 = two_days
+    b = Brief.model_validate(day2)
+    hostile = "<script>alert(1)</script>"
+    for s in b.stories:
+        for c in s.changes:
+            c.text, c.quantity = hostile, hostile
+        s.title = hostile
+    page, md = render_html(b, {}), render_markdown(b)
+    assert hostile not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert hostile not in md and "&lt;script&gt;" in md
+
+
+def test_a_second_run_the_same_morning_downloads_nothing(two_days, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    site, out, _, _ = two_days
     before = dict(site.downloads)
     with ScriptedEndpoint(well_behaved) as ep:
-        code, again = brief(ep, out, site.url("/feeds/daily.xml"))
+        code, third = brief(ep, again(out, tmp_path, monkeypatch), site.url("/feeds/daily.xml"))
     assert code == 0
     assert dict(site.downloads) == before  # every page and the feed answered 304
-    assert {s["since_last"] for s in again["stories"]} == {"unchanged"}
+    assert {s["since_last"] for s in third["stories"]} == {"unchanged"}
 
 
-def test_refresh_downloads_again(two_days) -> None:  # type: ignore[no-untyped-def]
-    site, out, _, _, _ = two_days
+def test_refresh_downloads_again(two_days, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    site, out, _, _ = two_days
     before = sum(site.downloads.values())
     with ScriptedEndpoint(well_behaved) as ep:
-        code, _ = brief(ep, out, site.url("/feeds/daily.xml"), extra=("--refresh",))
+        code, _ = brief(ep, again(out, tmp_path, monkeypatch), site.url("/feeds/daily.xml"), extra=("--refresh",))
     assert code == 0 and sum(site.downloads.values()) == before + 5  # the feed and its four pages
 
 
@@ -186,7 +220,7 @@ def test_refresh_downloads_again(two_days) -> None:  # type: ignore[no-untyped-d
 
 
 def test_matching_ignores_titles(two_days, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    site, _, day1, _, _ = two_days
+    site, _, day1, _ = two_days
     for s in day1["stories"]:
         s["title"] = "Completely different headline"
     prev = tmp_path / "renamed.json"

@@ -183,3 +183,20 @@ def test_in_window_keeps_undated_articles_and_marks_them() -> None:
     )
     assert [a.id for a in kept] == ["today", "undated"] and [a.id for a in dropped] == ["old"]
     assert [a.undated for a in kept] == [False, True]
+
+
+def test_file_inputs_import_no_http_or_feed_library() -> None:
+    # `summarizer brief examples/` and `summarizer --help` stay fast: httpx, feedparser and trafilatura load
+    # only when a URL, a feed or an HTML page shows up.
+    import subprocess
+    import sys
+
+    from conftest import EXAMPLES
+
+    code = (
+        "import sys, summarizer.cli; from summarizer.load import load_inputs; "
+        f"load_inputs([{str(EXAMPLES)!r}]); "
+        "print(sorted(m for m in ('httpx', 'feedparser', 'trafilatura') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
