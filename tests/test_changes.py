@@ -43,8 +43,11 @@ def day_feed(site: WebSite, *, with_ap: bool) -> str:
     return site.feed("/feeds/daily.xml", items, title="Loopback Daily")
 
 
+Days = tuple[WebSite, Path, dict[str, Any], dict[str, Any]]
+
+
 @pytest.fixture(scope="module")
-def two_days(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebSite, Path, dict[str, Any], dict[str, Any]]]:
+def two_days(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Days]:
     """Both days, run once for the module: (site, out, day one's brief.json, day two's). Tests that run
     again copy ``out`` first (see ``again``), so every test reads day two as it was written."""
     tmp = tmp_path_factory.mktemp("daily")
@@ -186,7 +189,7 @@ def test_feed_text_in_the_changes_is_escaped(two_days) -> None:  # type: ignore[
     from summarizer.render.html import render_html
     from summarizer.render.markdown import render_markdown
 
-    site, _, _, day2 = two_days
+    _, _, _, day2 = two_days
     b = Brief.model_validate(day2)
     hostile = "<script>alert(1)</script>"
     for s in b.stories:
