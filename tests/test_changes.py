@@ -182,6 +182,9 @@ def test_brief_md_and_html_show_new_and_updated_first_and_unchanged_last(two_day
         assert f'id="{story_with(day2, site.url(path))["id"]}"' in details
     assert f'id="{swap["id"]}"' not in details
     assert '<span class="badge updated">updated</span>' in page
+    for a in day2["articles"]:  # the Sources list names each page and the file its citations resolve in
+        assert f"<code>{a['url']}</code> · <code>{a['path']}</code>" in page
+        assert f"`{a['url']}` — `{a['path']}`" in md
 
 
 def test_feed_text_in_the_changes_is_escaped(two_days) -> None:  # type: ignore[no-untyped-def]

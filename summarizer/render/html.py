@@ -450,7 +450,8 @@ def render_html(brief: Brief, articles: Mapping[str, Article]) -> str:
         link = f' · <a href="#src-{e(aid)}">full text</a>' if aid in articles else ""
         refs.append(
             f'<li id="ref-{e(aid)}">[{ctx.numbers[aid]}] {e(ref.title)} · {e(when)} · '
-            f"<code>{e(ref.path)}</code>{link}</li>"
+            + (f"<code>{e(ref.url)}</code> · " if ref.url else "")  # as text: the page keeps only in-page links
+            + f"<code>{e(ref.path)}</code>{link}</li>"
         )
     body.append('<section class="sources" id="sources"><h2>Sources</h2><ul>' + "".join(refs) + "</ul></section>")
     if brief.errors:

@@ -104,7 +104,8 @@ def render_markdown(brief: Brief) -> str:
     for ref in brief.articles:
         when = ref.date.isoformat() if ref.date else "date unknown"
         mark = " — extractive evidence only" if status.get(ref.id) == "extractive" else ""
-        lines.append(f"[{numbers[ref.id]}] {escape(ref.title)} — {when} — `{ref.path.replace('`', '')}`{mark}")
+        page = f" — `{ref.url.replace('`', '')}`" if ref.url else ""  # fetched: the page, then its text's file
+        lines.append(f"[{numbers[ref.id]}] {escape(ref.title)} — {when}{page} — `{ref.path.replace('`', '')}`{mark}")
     if brief.errors:
         lines += ["", "## Inputs not used", ""]
         lines += [f"- `{e.path.replace('`', '')}`: {escape(e.reason)}" for e in brief.errors]
