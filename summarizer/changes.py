@@ -35,7 +35,15 @@ from summarizer.models import Article, ArticleRef, Brief, Citation, PreviousBrie
 if TYPE_CHECKING:
     from summarizer.quantities import Quantity
 
-__all__ = ["MATCH_DISTANCE", "annotate", "display_order", "load_previous", "source_key"]
+__all__ = [
+    "MATCH_DISTANCE",
+    "annotate",
+    "display_order",
+    "find_previous",
+    "load_previous",
+    "since_counts",
+    "source_key",
+]
 
 MATCH_DISTANCE = 0.8
 _NOT_COUNTED = frozenset({"year", "date", "time", "ordinal"})
@@ -225,6 +233,29 @@ def load_previous(path: Path) -> tuple[Brief | None, str | None]:
         return None, f"cannot read: {exc.strerror or exc}"
     except ValidationError as exc:
         return None, f"not a brief.json ({exc.error_count()} problem(s), e.g. {exc.errors()[0]['msg']})"
+
+
+def find_previous(out: Path, explicit: Path | None) -> tuple[Brief | None, Path | None, str | None]:
+    """(brief, its path, problem): ``--previous FILE`` if given, else the brief.json already in ``out``.
+
+    No brief.json in ``out`` is no problem (the first run); an unusable one is said once and skipped."""
+    path = explicit or out / "brief.json"
+    if explicit is None and not path.exists():
+        return None, None, None
+    previous, why = load_previous(path)
+    if why is None:
+        return previous, path, None
+    if explicit is not None:
+        return None, path, f"--previous {path}: {why}"
+    return None, path, f"note: {path}: {why}; not compared with it"
+
+
+def since_counts(brief: Brief) -> str:
+    """' (since the last brief: 0 new, 1 updated, 2 unchanged)' for the run's summary line, or ''."""
+    if brief.previous is None:
+        return ""
+    counts = {k: sum(1 for s in brief.stories if s.since_last == k) for k in ("new", "updated", "unchanged")}
+    return " (since the last brief: " + ", ".join(f"{n} {k}" for k, n in counts.items()) + ")"
 
 
 def display_order(stories: Sequence[Story]) -> list[tuple[int, Story]]:

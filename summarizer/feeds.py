@@ -19,22 +19,25 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 from summarizer.fetch import FEED_TYPES, PAGE_TYPES, Fetched, FetchOptions, FetchStats, fetch_sync, is_url
-from summarizer.models import Article, InputError
+from summarizer.models import Article, InputError, LoadResult
 
 __all__ = [
     "FEED_SUFFIXES",
     "Feed",
     "FeedEntry",
     "WebLoad",
+    "apply_window",
     "is_web_input",
     "load_web",
     "parse_feed",
     "parse_opml",
     "sniff",
+    "write_sources",
 ]
 
 FEED_SUFFIXES = frozenset({".rss", ".atom", ".xml", ".opml", ".json"})
@@ -348,6 +351,37 @@ def parse_since(value: str, now: dt.datetime | None = None) -> dt.datetime:
     except ValueError:
         raise ValueError(f"--since {value!r}: give a duration (24h, 2d, 90m, 1w) or a date (2025-05-24)") from None
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def apply_window(loaded: LoadResult, since: dt.datetime) -> list[str]:
+    """Keep the loaded articles dated within the window (undated ones too, marked), renumbered a1, a2, ...
+    Returns a note per article left out or kept undated."""
+    kept, dropped = in_window(loaded.articles, since)
+    notes = [f"{a.url or a.path}: dated {a.date}, before --since; left out" for a in dropped]
+    notes += [f"{a.url or a.path}: no date found; kept and marked undated" for a in kept if a.undated]
+    for i, a in enumerate(kept, start=1):
+        a.id = f"a{i}"
+    loaded.articles = kept
+    return notes
+
+
+def write_sources(articles: Sequence[Article], out: Path) -> None:
+    """Fetched articles' text, exactly as extracted, as ``sources/<id>.txt`` beside the brief; their
+    ``path`` then points there, so every citation can be checked offline. Files keep their own path."""
+    fetched = [a for a in articles if a.url]
+    folder = out / "sources"
+    if fetched:
+        folder.mkdir(parents=True, exist_ok=True)
+    mine = {f"{a.id}.txt" for a in fetched}
+    if folder.is_dir():  # last run's texts under ids this run does not have would mislead a reader
+        for old in folder.glob("a*.txt"):
+            if old.name not in mine and old.stem[1:].isdigit():
+                old.unlink()
+    for a in fetched:
+        path = folder / f"{a.id}.txt"
+        with open(path, "w", encoding="utf-8", newline="") as fh:  # newline="": no translation, offsets hold
+            fh.write(a.text)
+        a.path = str(path)
 
 
 def in_window(articles: Sequence[Article], since: dt.datetime) -> tuple[list[Article], list[Article]]:

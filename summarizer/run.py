@@ -161,18 +161,22 @@ def run_brief(req: BriefRequest) -> int:
     except FileNotFoundError as exc:
         _say(f"summarizer: {exc}")
         return 2
-    previous, previous_path = _previous_brief(req)
-    if previous is None and req.previous is not None:
-        return 2
+    from summarizer.changes import find_previous, since_counts
+    from summarizer.feeds import apply_window, write_sources
     from summarizer.fetch import FetchOptions
 
+    previous, previous_path, why = find_previous(req.out, req.previous)
+    if why is not None:
+        _say(f"summarizer: {why}", quiet=req.previous is None and req.quiet)
+        if req.previous is not None:
+            return 2
     loaded = load_inputs(req.inputs, fetch=FetchOptions(refresh=req.refresh), since=req.since)
+    if req.since is not None:
+        loaded.notes += apply_window(loaded, req.since)
     for e in loaded.errors:
         _say(f"summarizer: {e.path}: {e.reason}")
     for note in loaded.notes:
         _say(f"summarizer: note: {note}", req.quiet)
-    if req.since is not None:
-        _window(loaded, req.since, req.quiet)
     if not loaded.articles:
         _say("summarizer: no readable article in the inputs")
         return 1
@@ -272,70 +276,13 @@ def run_brief(req: BriefRequest) -> int:
         f"wrote {', '.join(str(p) for p in paths)} · {len(articles)} article(s): "
         + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
         + f" · {len(brief.stories)} story(ies)"
-        + _since_counts(brief)
+        + since_counts(brief)
         + f" · {stats.cached} from cache · LLM calls {u.calls}, "
         f"tokens {u.prompt_tokens}+{u.completion_tokens}, est. ${u.cost_usd:.4f}"
         f" · {time.perf_counter() - started:.1f}s",
         req.quiet,
     )
     return code
-
-
-def _previous_brief(req: BriefRequest) -> tuple[Any, Path | None]:
-    """The brief to compare with: --previous FILE (must load), else brief.json already in --out (if usable)."""
-    from summarizer.changes import load_previous
-
-    path = req.previous or req.out / "brief.json"
-    if req.previous is None and not path.exists():
-        return None, None
-    previous, why = load_previous(path)
-    if why is not None:
-        if req.previous is not None:
-            _say(f"summarizer: --previous {path}: {why}")
-        else:
-            _say(f"summarizer: note: {path}: {why}; not compared with it", req.quiet)
-    return previous, path
-
-
-def _window(loaded: Any, since: dt.datetime, quiet: bool) -> None:
-    """Keep the articles dated within --since (undated ones too, marked); renumber a1, a2, ..."""
-    from summarizer.feeds import in_window
-
-    kept, dropped = in_window(loaded.articles, since)
-    for a in dropped:
-        _say(f"summarizer: note: {a.url or a.path}: dated {a.date}, before --since; left out", quiet)
-    for a in kept:
-        if a.undated:
-            _say(f"summarizer: note: {a.url or a.path}: no date found; kept and marked undated", quiet)
-    for i, a in enumerate(kept, start=1):
-        a.id = f"a{i}"
-    loaded.articles = kept
-
-
-def write_sources(articles: list[Any], out: Path) -> None:
-    """Fetched articles' text, exactly as extracted, as ``sources/<id>.txt`` beside the brief; their
-    ``path`` then points there, so every citation can be checked offline. Files keep their own path."""
-    fetched = [a for a in articles if a.url]
-    folder = out / "sources"
-    if fetched:
-        folder.mkdir(parents=True, exist_ok=True)
-    mine = {f"{a.id}.txt" for a in fetched}
-    if folder.is_dir():  # last run's texts for ids this run does not have would mislead a reader
-        for old in folder.glob("a*.txt"):
-            if old.name not in mine and old.stem[1:].isdigit():
-                old.unlink()
-    for a in fetched:
-        path = folder / f"{a.id}.txt"
-        with open(path, "w", encoding="utf-8", newline="") as fh:  # newline="": no translation, offsets hold
-            fh.write(a.text)
-        a.path = str(path)
-
-
-def _since_counts(brief: Any) -> str:
-    if brief.previous is None:
-        return ""
-    counts = {k: sum(1 for s in brief.stories if s.since_last == k) for k in ("new", "updated", "unchanged")}
-    return " (since the last brief: " + ", ".join(f"{n} {k}" for k, n in counts.items()) + ")"
 
 
 def _batch_client(base_url: str | None) -> Any:

@@ -403,3 +403,16 @@ def test_the_readme_cron_and_systemd_lines_build_the_daily_brief(site: WebSite, 
             env={**base_env, "HOME": str(home)}, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert check.returncode == 0, check.stderr
+
+
+def test_an_unusable_brief_json_in_out_is_noted_and_skipped(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "brief.json").write_text("{ not json", encoding="utf-8")
+    with ScriptedEndpoint(well_behaved) as ep:
+        args = ["brief", str(BBC), "--out", str(out), "--base-url", ep.base_url, "--model", "scripted"]
+        res = CliRunner().invoke(app, [*args, "--mode", "json"])
+    assert res.exit_code == 0
+    assert f"summarizer: note: {out / 'brief.json'}: not a brief.json" in res.output
+    b = json.loads((out / "brief.json").read_text(encoding="utf-8"))
+    assert b["previous"] is None and b["stories"][0]["since_last"] is None
