@@ -16,6 +16,7 @@ Failures never raise: each URL ends as a :class:`Fetched` with ``error`` set to 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -68,6 +69,7 @@ class FetchOptions:
     cache_dir: Path | None = None  # None: <summarizer cache dir>/pages
     use_cache: bool = True
     refresh: bool = False  # download again even when the cache could revalidate
+    cache_days: float = 14.0  # cached pages unused this long are removed
 
 
 @dataclass
@@ -103,6 +105,7 @@ class FetchStats:
     not_modified: int = 0  # 304 responses served from the cache
     failed: int = 0
     bytes: int = 0
+    pruned: int = 0  # cache entries removed for being unused
     notes: list[str] = field(default_factory=list)
 
 
@@ -114,10 +117,33 @@ class _Refused(Exception):
 
 
 class _PageCache:
-    """One JSON (validators, type, final URL) and one body file per URL; written atomically."""
+    """One JSON (validators, type, final URL) and one body file per URL; written atomically.
 
-    def __init__(self, folder: Path) -> None:
+    An entry's JSON is touched whenever it is used; entries unused for ``max_age_days`` are removed,
+    so a daily run does not grow the cache for ever."""
+
+    def __init__(self, folder: Path, max_age_days: float = 14.0) -> None:
         self.folder = folder
+        self.max_age = max_age_days * 86400
+
+    def prune(self) -> int:
+        if not self.folder.is_dir():
+            return 0
+        cutoff = time.time() - self.max_age
+        removed = 0
+        for meta in self.folder.glob("*.json"):
+            try:
+                if meta.stat().st_mtime < cutoff:
+                    meta.with_suffix(".body").unlink(missing_ok=True)
+                    meta.unlink()
+                    removed += 1
+            except OSError:  # another run pruned it first
+                continue
+        return removed
+
+    def touch(self, url: str) -> None:
+        with contextlib.suppress(OSError):
+            os.utime(self._base(url).with_suffix(".json"))
 
     def _base(self, url: str) -> Path:
         return self.folder / hashlib.sha256(url.encode("utf-8")).hexdigest()
@@ -183,6 +209,8 @@ async def _get(
             if resp.status_code == 304 and cached is not None:
                 meta, body = cached
                 stats.not_modified += 1
+                if cache is not None:
+                    cache.touch(url)
                 return Fetched(
                     url=url,
                     final_url=meta.get("final_url", url),
@@ -245,7 +273,9 @@ async def fetch_all(
 
     opts = options or FetchOptions()
     stats = FetchStats()
-    cache = _PageCache(opts.cache_dir or default_page_cache_dir()) if opts.use_cache else None
+    cache = _PageCache(opts.cache_dir or default_page_cache_dir(), opts.cache_days) if opts.use_cache else None
+    if cache is not None:
+        stats.pruned = cache.prune()
     total = asyncio.Semaphore(max(1, opts.concurrency))
     hosts: dict[str, asyncio.Semaphore] = {}
     timeout = httpx.Timeout(opts.timeout)

@@ -208,3 +208,20 @@ def test_a_torn_cache_entry_is_ignored(site: WebSite, tmp_path: Path) -> None:
 def test_an_unusable_url_is_named(spec: str, tmp_path: Path) -> None:
     got, _ = fetch_sync([spec], options=opts(tmp_path))
     assert got[spec].error
+
+
+def test_pages_unused_for_two_weeks_leave_the_cache(site: WebSite, tmp_path: Path) -> None:
+    import os
+
+    old, used = site.url("/abc/1.html"), site.url("/abc/2.html")
+    fetch_sync([old, used], options=opts(tmp_path))
+    three_weeks_ago = time.time() - 21 * 86400
+    for meta in (tmp_path / "pages").glob("*.json"):
+        os.utime(meta, (three_weeks_ago, three_weeks_ago))
+    fetch_sync([used], options=opts(tmp_path, cache_days=30))  # used today: its entry is touched
+    assert len(list((tmp_path / "pages").glob("*.json"))) == 2  # nothing older than 30 days
+    _, stats = fetch_sync([], options=opts(tmp_path))  # the default: 14 days
+    assert stats.pruned == 1
+    assert len(list((tmp_path / "pages").glob("*.body"))) == 1
+    _, again = fetch_sync([used], options=opts(tmp_path))
+    assert again.not_modified == 1  # the page still in use kept its entry

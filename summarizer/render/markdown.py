@@ -150,10 +150,10 @@ def since_last_sections(brief: Brief, numbers: Mapping[str, int]) -> list[str]:
     by_state = {k: [s for s in brief.stories if s.since_last == k] for k in ("new", "updated", "unchanged")}
     lines = [f"_Compared with the brief of {brief.previous.generated_at:%Y-%m-%d %H:%M} UTC._", ""]
     lines += ["## New today", ""]
-    lines += [f"- {escape(s.title)}" for s in by_state["new"]] or ["- (none)"]
+    lines += [f"- {escape(s.title)} {_marks(s.articles, numbers)}" for s in by_state["new"]] or ["- (none)"]
     lines += ["", "## Updated", ""]
     for s in by_state["updated"]:
-        lines.append(f"- **{escape(s.title)}**")
+        lines.append(f"- **{escape(s.title)}** {_marks(s.articles, numbers)}")
         lines += [f"  - {change_line(c, numbers)}" for c in s.changes]
     if not by_state["updated"]:
         lines.append("- (none)")
