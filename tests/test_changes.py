@@ -146,6 +146,12 @@ def test_citations_resolve_against_the_sources_folder(two_days) -> None:  # type
     assert len(cites) > 20
     for c in cites:
         assert texts[c["article"]][c["start"] : c["end"]] == c["quote"]
+    import trafilatura
+
+    site = two_days[0]
+    ap = next(a for a in day2["articles"] if a["url"] == site.url("/news/ap.html"))
+    page = site.routes["/news/ap.html"].body.decode()
+    assert texts[ap["id"]] == trafilatura.extract(page, include_comments=False)  # the extracted text, exactly
 
 
 def test_no_unsupported_number_reaches_brief_md(two_days) -> None:  # type: ignore[no-untyped-def]
@@ -177,7 +183,8 @@ def test_brief_md_and_html_show_new_and_updated_first_and_unchanged_last(two_day
 
     page = (out / "brief.html").read_text(encoding="utf-8")
     assert page.index('id="since"') < page.index('class="story"')
-    details = page[page.index('<details class="unchanged"') : page.index("</details>")]
+    assert '<details class="unchanged" id="unchanged"><summary>Unchanged since the last brief (2 stories)' in page
+    details = page[page.index('<details class="unchanged"') : page.index("</details>")]  # closed: no `open`
     for path in ("/abc/3.html", "/abc/4.html"):
         assert f'id="{story_with(day2, site.url(path))["id"]}"' in details
     assert f'id="{swap["id"]}"' not in details
@@ -268,7 +275,12 @@ def test_an_unrelated_story_is_new(tmp_path: Path) -> None:
     assert states == {"a1": "unchanged", "a2": "new"}
     md = (out / "brief.md").read_text(encoding="utf-8")
     new_section = md.split("## New today", 1)[1].split("## Updated", 1)[0]
-    assert b["stories"][[s["articles"][0] for s in b["stories"]].index("a2")]["title"][:30] in new_section
+    new_story = next(s for s in b["stories"] if s["articles"] == ["a2"])
+    assert f"- {new_story['title'][:30]}" in new_section and "[2]" in new_section
+    page = (out / "brief.html").read_text(encoding="utf-8")
+    since = page[page.index('id="since"') : page.index("<h2>Updated</h2>")]
+    assert f'<a href="#{new_story["id"]}">' in since
+    assert '<span class="badge new">new today</span>' in page
 
 
 def test_an_unusable_previous_brief_is_a_usage_error(tmp_path: Path) -> None:
