@@ -428,3 +428,26 @@ def test_an_unusable_brief_json_in_out_is_noted_and_skipped(tmp_path: Path) -> N
     assert f"summarizer: note: {out / 'brief.json'}: not a brief.json" in res.output
     b = json.loads((out / "brief.json").read_text(encoding="utf-8"))
     assert b["previous"] is None and b["stories"][0]["since_last"] is None
+
+
+def test_a_page_rewritten_overnight_shows_its_figure_before_and_after(site: WebSite, tmp_path: Path) -> None:
+    from web_fixture import Route
+
+    out = tmp_path / "o"
+    url = site.feed("/feeds/daily.xml", [site.item("/news/ap.html", AP_DAY)])
+    with ScriptedEndpoint(well_behaved) as ep:
+        brief(ep, out, url)
+        old = site.routes["/news/ap.html"].body
+        site.routes["/news/ap.html"] = Route(old.replace(b"already 10 injured", b"already 12 injured"))
+        code, b = brief(ep, out, url)
+    assert code == 0 and site.downloads["/news/ap.html"] == 2  # the new ETag: downloaded again
+    (story,) = b["stories"]
+    assert story["since_last"] == "updated"
+    assert [c["kind"] for c in story["changes"]] == ["changed_figure"]  # same page: no new source, nothing else
+    (change,) = [c for c in story["changes"] if c["quantity"] == "injured"]
+    assert change["text"] == "injured: 10 → 12"
+    assert "already 12 injured" in change["after_citation"]["quote"]
+    assert "already 10 injured" in change["before_citation"]["quote"]  # quoted from yesterday's brief
+    assert change["before_article"] is None  # today's text of that page no longer says it
+    md = (out / "brief.md").read_text(encoding="utf-8")
+    assert "injured: 10 (previous brief: " in md and "→ 12 [1]" in md
