@@ -288,7 +288,7 @@ async def fetch_all(
         timeout=timeout,
         limits=limits,
         headers={"User-Agent": USER_AGENT, "Accept": ", ".join(sorted(accept)) + ", */*;q=0.1"},
-        trust_env=False,  # a feed fetch must not pick up a proxy meant for something else
+        trust_env=True,  # HTTPS_PROXY / NO_PROXY and the CA bundle from the environment, as the OpenAI client does
     ) as client:
 
         async def one(url: str) -> None:
