@@ -34,6 +34,7 @@ from summarizer.models import Article, ArticleRef, Brief, Citation, PreviousBrie
 
 if TYPE_CHECKING:
     from summarizer.quantities import Quantity
+    from summarizer.reconcile import FigureComparer
 
 __all__ = [
     "MATCH_DISTANCE",
@@ -46,7 +47,6 @@ __all__ = [
 ]
 
 MATCH_DISTANCE = 0.8
-_NOT_COUNTED = frozenset({"year", "date", "time", "ordinal"})
 
 
 def source_key(ref: ArticleRef) -> str:
@@ -64,31 +64,15 @@ class _Figure:
     fact: str  # the fact's text: the figure's context for reconcile's rules
 
 
-def _figures(story: Story) -> list[_Figure]:
-    from summarizer.quantities import cached_quantities
-    from summarizer.reconcile import counted
-
+def _figures(story: Story, rules: FigureComparer) -> list[_Figure]:
     out: list[_Figure] = []
     for f in story.facts:
         if not f.citations:
             continue
-        for q in cached_quantities(f.text):
-            if q.kind in _NOT_COUNTED:
-                continue
-            key, label = counted(f.text, q)
+        for q, key, label in rules.figures(f.text):
             cite = next((c for c in f.citations if q.text in c.quote), f.citations[0])
             out.append(_Figure(q=q, key=key, label=label, citation=cite, article=cite.article, fact=f.text))
     return out
-
-
-def _compare(a: _Figure, b: _Figure) -> str:
-    from summarizer.reconcile import compare_figures
-
-    return compare_figures(a.fact, a.q, b.fact, b.q)
-
-
-def _same(a: _Figure, b: _Figure) -> bool:
-    return _compare(a, b) == "same"
 
 
 def _consistent(a: _Figure, b: _Figure) -> bool:
@@ -109,9 +93,9 @@ class _Side:
     figures: list[_Figure]
 
 
-def _side(story: Story, refs: Mapping[str, ArticleRef]) -> _Side:
+def _side(story: Story, refs: Mapping[str, ArticleRef], rules: FigureComparer) -> _Side:
     sources = {source_key(refs[a]): a for a in story.articles if a in refs}
-    return _Side(story, sources, _figures(story))
+    return _Side(story, sources, _figures(story, rules))
 
 
 def _score(new: _Side, old: _Side, distance: float) -> tuple[int, float] | None:
@@ -128,28 +112,31 @@ def _changes(
     refs: Mapping[str, ArticleRef],
     old_refs: Mapping[str, ArticleRef],
     articles: Mapping[str, Article],
+    rules: FigureComparer,
 ) -> list[StoryChange]:
+    def compare(a: _Figure, b: _Figure) -> str:
+        return rules.compare(a.fact, a.q, b.fact, b.q)
+
     changes: list[StoryChange] = []
     for key, aid in new.sources.items():
         if key not in old.sources:
             ref = refs[aid]
             by = f" ({ref.outlet})" if ref.outlet else ""
             changes.append(StoryChange(kind="new_source", text=f"new source: {ref.title}{by}", article=aid))
-    here = {k: a for k, a in new.sources.items()}
     seen: set[tuple[frozenset[str], str, str]] = set()
     for m in new.figures:
         sig = (m.key, m.q.text, m.article)
-        if sig in seen or any(_same(m, p) for p in old.figures):
+        if sig in seen or any(compare(m, p) == "same" for p in old.figures):
             continue
         seen.add(sig)
         label = m.label or "figure"
-        differ = [p for p in old.figures if _compare(m, p) == "conflict"]
+        differ = [p for p in old.figures if compare(m, p) == "conflict"]
         if differ:
             # Prefer the same source's earlier figure (a report that was revised), else the first one.
             mine = [p for p in differ if source_key(old_refs[p.article]) == source_key(refs[m.article])]
             p = (mine or differ)[0]
             before_ref = old_refs.get(p.article)
-            before_cite, before_article = _rebase(p.citation, before_ref, here, articles)
+            before_cite, before_article = _rebase(p.citation, before_ref, new.sources, articles)
             changes.append(
                 StoryChange(
                     kind="changed_figure",
@@ -194,16 +181,18 @@ def _rebase(
 def annotate(brief: Brief, previous: Brief, articles: Mapping[str, Article], *, previous_path: str = "") -> None:
     """Set ``since_last``, ``previous`` and ``changes`` on every story of ``brief`` (in place)."""
     from summarizer.cluster import cosine_distances
+    from summarizer.reconcile import FigureComparer
 
+    rules = FigureComparer()
     refs = {r.id: r for r in brief.articles}
     old_refs = {r.id: r for r in previous.articles}
-    olds = [_side(s, old_refs) for s in previous.stories]
+    olds = [_side(s, old_refs, rules) for s in previous.stories]
     k = len(previous.stories)
     texts = [_story_text(s) for s in [*previous.stories, *brief.stories]]
     # One TF-IDF fit over both briefs' stories: the idf knows what is common today and yesterday.
     dist = cosine_distances(texts, lead_weight=1) if k and brief.stories and any(t.strip() for t in texts) else None
     for j, story in enumerate(brief.stories):
-        new = _side(story, refs)
+        new = _side(story, refs, rules)
         scored = []
         for i, o in enumerate(olds):
             d = float(dist[k + j][i]) if dist is not None and texts[k + j].strip() and texts[i].strip() else 1.0
@@ -214,7 +203,7 @@ def annotate(brief: Brief, previous: Brief, articles: Mapping[str, Article], *, 
             continue
         _, best = max(scored, key=lambda t: t[0])
         story.previous = best.story.id
-        story.changes = _changes(new, best, refs, old_refs, articles)
+        story.changes = _changes(new, best, refs, old_refs, articles, rules)
         story.since_last = "updated" if story.changes else "unchanged"
     brief.previous = PreviousBrief(
         path=previous_path, generated_at=previous.generated_at, stories=len(previous.stories)
