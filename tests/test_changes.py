@@ -451,3 +451,27 @@ def test_a_page_rewritten_overnight_shows_its_figure_before_and_after(site: WebS
     assert change["before_article"] is None  # today's text of that page no longer says it
     md = (out / "brief.md").read_text(encoding="utf-8")
     assert "injured: 10 (previous brief: " in md and "→ 12 [1]" in md
+
+
+def test_every_link_of_the_day_two_page_resolves_in_the_page(two_days) -> None:  # type: ignore[no-untyped-def]
+    from html.parser import HTMLParser
+
+    _, out, _, _ = two_days
+
+    class Links(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ids: set[str] = set()
+            self.hrefs: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = dict(attrs)
+            if a.get("id"):
+                self.ids.add(str(a["id"]))
+            if tag == "a" and a.get("href"):
+                self.hrefs.append(str(a["href"]))
+
+    p = Links()
+    p.feed((out / "brief.html").read_text(encoding="utf-8"))
+    assert p.hrefs and all(h.startswith("#") for h in p.hrefs)  # only in-page links, changes included
+    assert [h for h in p.hrefs if h[1:] not in p.ids] == []
