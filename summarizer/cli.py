@@ -41,7 +41,7 @@ def _setup_logging(verbose: bool) -> None:
 
 @app.command()
 def brief(
-    inputs: Annotated[list[str], typer.Argument(help="Files, directories (recursive) or globs.")],
+    inputs: Annotated[list[str], typer.Argument(help="Files, directories (recursive), globs, URLs, feeds, OPML.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for brief.md/.json/.html.")] = Path("brief"),
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (else OPENAI_BASE_URL).")] = None,
     model: Annotated[str | None, typer.Option(help="Model name (else SUMMARIZER_MODEL).")] = None,
@@ -73,8 +73,17 @@ def brief(
     record: Annotated[Path | None, typer.Option(help="Record LLM calls to a vcrpy cassette.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary line.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every LLM call.")] = False,
+    since: Annotated[
+        str | None, typer.Option(help="Only articles dated within this window: 24h, 2d, or a date (undated kept).")
+    ] = None,
+    previous: Annotated[
+        Path | None, typer.Option(help="Compare with this brief.json (default: the one already in --out).")
+    ] = None,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Download pages again, ignoring the page cache.")] = False,
 ) -> None:
     """Summarise articles into brief.md, brief.json and brief.html in --out.
+
+    Inputs may also be article URLs, RSS/Atom/JSON feeds (URLs or files) and OPML lists of feeds.
 
     With no --base-url, OPENAI_BASE_URL or OPENAI_API_KEY, the embedded llama.cpp engine runs offline.
 
@@ -91,12 +100,22 @@ def brief(
     if bad or not fmts:
         _err(f"--format: unknown format {', '.join(bad) or '(none)'}; choose from md, json, html")
         raise typer.Exit(2)
+    cutoff = None
+    if since is not None:
+        from summarizer.feeds import parse_since
+
+        try:
+            cutoff = parse_since(since)
+        except ValueError as exc:
+            _err(str(exc))
+            raise typer.Exit(2) from None
     request = BriefRequest(
         inputs=inputs, out=out, base_url=base_url, model=model, mode=mode, provider=provider, gguf=gguf,
         prompts_dir=prompts_dir,
         concurrency=concurrency, max_reasks=max_reasks, narrative=narrative, use_cache=cache, budget=budget,
         formats=fmts, replay=replay, record=record, quiet=quiet,
     )  # fmt: skip
+    request.since, request.previous, request.refresh = cutoff, previous, refresh
     raise typer.Exit(run_brief(request))
 
 

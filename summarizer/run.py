@@ -6,6 +6,7 @@ Kept out of cli.py so the CLI stays a thin layer and ``summarizer --help`` impor
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sys
 import time
 from dataclasses import dataclass, field
@@ -29,6 +30,9 @@ class BriefRequest(Connection):
     budget: float | None = None
     formats: list[str] = field(default_factory=lambda: ["md", "json", "html"])
     cache_path: Path | None = None
+    since: dt.datetime | None = None  # keep only articles dated within the window (undated kept, marked)
+    previous: Path | None = None  # the brief to compare with (default: brief.json already in ``out``)
+    refresh: bool = False  # download pages again instead of revalidating the page cache
 
 
 def _say(msg: str, quiet: bool = False) -> None:
@@ -57,7 +61,18 @@ def run_brief(req: BriefRequest) -> int:
     except FileNotFoundError as exc:
         _say(f"summarizer: {exc}")
         return 2
-    loaded = load_inputs(req.inputs)
+    from summarizer.changes import find_previous, since_counts
+    from summarizer.feeds import apply_window, write_sources
+    from summarizer.fetch import FetchOptions
+
+    previous, previous_path, why = find_previous(req.out, req.previous)
+    if why is not None:
+        _say(f"summarizer: {why}", quiet=req.previous is None and req.quiet)
+        if req.previous is not None:
+            return 2
+    loaded = load_inputs(req.inputs, fetch=FetchOptions(refresh=req.refresh), since=req.since)
+    if req.since is not None:
+        loaded.notes += apply_window(loaded, req.since)
     for e in loaded.errors:
         _say(f"summarizer: {e.path}: {e.reason}")
     for note in loaded.notes:
@@ -65,6 +80,7 @@ def run_brief(req: BriefRequest) -> int:
     if not loaded.articles:
         _say("summarizer: no readable article in the inputs")
         return 1
+    write_sources(loaded.articles, req.out)
     articles = {a.id: a for a in loaded.articles}
     stats = RunStats()
     code = 1 if loaded.errors else 0
@@ -136,6 +152,10 @@ def run_brief(req: BriefRequest) -> int:
     finally:
         if cache is not None:
             cache.close()
+    if previous is not None:
+        from summarizer.changes import annotate
+
+        annotate(brief, previous, articles, previous_path=str(previous_path))
     paths = write_brief(brief, articles, req.out, req.formats)
     if stats.transport_failed:
         _say(
@@ -154,7 +174,9 @@ def run_brief(req: BriefRequest) -> int:
     _say(
         f"wrote {', '.join(str(p) for p in paths)} · {len(articles)} article(s): "
         + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-        + f" · {len(brief.stories)} story(ies) · {stats.cached} from cache · LLM calls {u.calls}, "
+        + f" · {len(brief.stories)} story(ies)"
+        + since_counts(brief)
+        + f" · {stats.cached} from cache · LLM calls {u.calls}, "
         f"tokens {u.prompt_tokens}+{u.completion_tokens}, est. ${u.cost_usd:.4f}"
         f" · {time.perf_counter() - started:.1f}s",
         req.quiet,

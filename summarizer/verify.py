@@ -414,7 +414,7 @@ def feedback(extraction: LLMExtraction, doc: Document) -> list[str]:
 
 def ref(doc: Document) -> ArticleRef:
     a = doc.article
-    return ArticleRef(id=a.id, path=a.path, title=a.title, date=a.date)
+    return ArticleRef(id=a.id, path=a.path, title=a.title, date=a.date, url=a.url, outlet=a.outlet, undated=a.undated)
 
 
 MAX_EXTRACTIVE = 16
