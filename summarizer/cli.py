@@ -168,12 +168,13 @@ def cache_stats() -> None:
 
 @cache_app.command("clear")
 def cache_clear() -> None:
-    """Remove every cached result."""
+    """Remove every cached result and fetched page."""
     from summarizer.cache import ResultCache
+    from summarizer.fetch import clear_page_cache
 
     with ResultCache() as c:
         n = c.clear()
-    typer.echo(f"removed {n} cached result(s)")
+    typer.echo(f"removed {n} cached result(s) and {clear_page_cache()} cached page(s)")
 
 
 @batch_app.command("submit")

@@ -141,6 +141,17 @@ class _PageCache:
                 continue
         return removed
 
+    def clear(self) -> int:
+        """Remove every cached page; returns how many."""
+        removed = 0
+        if self.folder.is_dir():
+            for meta in self.folder.glob("*.json"):
+                with contextlib.suppress(OSError):
+                    meta.with_suffix(".body").unlink(missing_ok=True)
+                    meta.unlink()
+                    removed += 1
+        return removed
+
     def touch(self, url: str) -> None:
         with contextlib.suppress(OSError):
             os.utime(self._base(url).with_suffix(".json"))
@@ -173,6 +184,11 @@ def default_page_cache_dir() -> Path:
     from summarizer.cache import default_cache_dir
 
     return default_cache_dir() / "pages"
+
+
+def clear_page_cache(folder: Path | None = None) -> int:
+    """Empty the fetched-page cache (``summarizer cache clear``); returns how many pages were removed."""
+    return _PageCache(folder or default_page_cache_dir()).clear()
 
 
 # ---------------------------------------------------------------- fetching

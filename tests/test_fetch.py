@@ -225,3 +225,19 @@ def test_pages_unused_for_two_weeks_leave_the_cache(site: WebSite, tmp_path: Pat
     assert len(list((tmp_path / "pages").glob("*.body"))) == 1
     _, again = fetch_sync([used], options=opts(tmp_path))
     assert again.not_modified == 1  # the page still in use kept its entry
+
+
+def test_cache_clear_empties_the_page_cache_too(site: WebSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from summarizer.cli import app
+    from summarizer.fetch import default_page_cache_dir
+
+    monkeypatch.setenv("SUMMARIZER_CACHE_DIR", str(tmp_path / "cache"))
+    urls = [site.url(f"/abc/{n}.html") for n in range(3)]
+    fetch_sync(urls, options=FetchOptions(timeout=0.5, deadline=5.0))
+    assert len(list(default_page_cache_dir().glob("*.json"))) == 3
+    cleared = CliRunner().invoke(app, ["cache", "clear"])
+    assert cleared.exit_code == 0 and "3 cached page(s)" in cleared.output
+    _, again = fetch_sync(urls, options=FetchOptions(timeout=0.5, deadline=5.0))
+    assert again.downloaded == 3  # nothing left to revalidate against
