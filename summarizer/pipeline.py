@@ -191,6 +191,7 @@ async def build_brief(
     engine: EngineInfo | None = None,
     budget: Budget | None = None,
     cache: ResultCache | None = None,
+    progress: Progress | None = None,
 ) -> Brief:
     from summarizer.merge import build_stories, digest, write_digest, write_narrative
 
@@ -203,12 +204,18 @@ async def build_brief(
             usage.add(r.usage)
     if llm is not None and options.narrative:
         sem = asyncio.Semaphore(max(1, options.concurrency))
+        if progress is not None:  # story writing is a phase of its own: narratives, then the digest
+            progress.phase("stories", len(stories) + (len(stories) > 1))
 
         async def narrate(story: Story) -> tuple[list[Rejection], Usage]:
             async with sem:
                 if budget is not None and not budget.reserve(estimate := 2 * llm.cost_of(2000, 400)):
                     return [], Usage()
+                if progress is not None:
+                    progress.started(story.id)
                 rej, u = await write_narrative(story, llm, prompts, cache=cache)
+                if progress is not None:
+                    progress.finished(story.id, ok=story.summary_origin == "llm", tokens=u.total_tokens)
                 if budget is not None:
                     budget.settle(estimate, u.cost_usd)
                 return rej, u
@@ -221,7 +228,11 @@ async def build_brief(
     wanted = llm is not None and options.narrative and len(stories) > 1  # one story: its title is the digest
     estimate = 2 * llm.cost_of(1500, 300) if llm is not None else 0.0  # first call + one re-ask
     if llm is not None and wanted and (budget is None or budget.reserve(estimate)):
+        if progress is not None:
+            progress.started("digest")
         text, rej, u = await write_digest(stories, llm, prompts, cache=cache)
+        if progress is not None:
+            progress.finished("digest", ok=text is not None, tokens=u.total_tokens)
         rejected += rej
         usage.add(u)
         if budget is not None:
