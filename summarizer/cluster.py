@@ -31,6 +31,8 @@ DEFAULT_THRESHOLD = 0.85
 LEAD_WEIGHT = 2
 # Components up to this many articles are clustered on their own dense distance matrix (≤ 8 M cells).
 DENSE_LIMIT = 4000
+# Terms in at most this many articles (or 4√n) link candidate pairs; see neighbour_pairs.
+MIN_RARE_DF = 1000
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # Words of 2+ letters; numbers of 3+ digits (e.g. "307") are strong same-event signals,
@@ -158,20 +160,22 @@ def _average_linkage_dense(x: Any, threshold: float) -> list[int]:
     return [int(v) for v in model.fit_predict(np.asarray(_cd(x)))]
 
 
-def similar_pairs(x: Any, min_sim: float, *, max_df: int | None = None) -> tuple[Any, Any, Any]:
-    """Every pair of rows of ``x`` (L2-normalised, non-negative) with cosine similarity above ``min_sim``.
+def neighbour_pairs(x: Any, min_sim: float, *, max_df: int | None = None) -> tuple[Any, Any]:
+    """The pairs of rows of ``x`` (L2-normalised, non-negative) with cosine similarity above ``min_sim``
+    that share a term of document frequency ≤ ``max_df``; returns ``(i, j)`` index arrays with ``i < j``.
 
-    Returns ``(i, j, sim)`` arrays with ``i < j``. Exact, without the n × n product: candidates are the
-    pairs that share a term of document frequency ≤ ``max_df`` (rare terms: few pairs each), and their
-    similarity is completed with the common terms' part. A pair sharing only common terms can pass
-    ``min_sim`` only if both rows put weight on common terms (Cauchy-Schwarz: ‖h_i‖·‖h_j‖ > min_sim);
-    the few such rows are compared in full.
+    A rare term pairs few rows, so this needs no n × n product. Each candidate's similarity is exact:
+    the rare terms' part ``l`` plus the common terms' part ``h ≤ ‖h_i‖·‖h_j‖`` (Cauchy-Schwarz), which is
+    computed only where that bound leaves the answer open. Pairs alike through common terms alone (no
+    shared name, figure or other term rarer than ``max_df``) are not linked: reports of one event share
+    such terms. ``max_df`` defaults to ``max(1000, 4√n)``, so up to 1,000 articles every term counts and
+    the graph is exactly the pairs above ``min_sim``.
     """
     import numpy as np
 
     x = x.tocsr()
     n = x.shape[0]
-    max_df = max_df if max_df is not None else max(1000, 4 * int(n**0.5))
+    max_df = max_df if max_df is not None else max(MIN_RARE_DF, 4 * int(n**0.5))
     df = np.bincount(x.indices, minlength=x.shape[1])
     rare = (df <= max_df)[x.indices]
     xl, xh = x.copy(), x.copy()
@@ -179,43 +183,29 @@ def similar_pairs(x: Any, min_sim: float, *, max_df: int | None = None) -> tuple
     xh.data = np.where(rare, 0.0, xh.data)
     xl.eliminate_zeros()
     xh.eliminate_zeros()
+    h_norm = np.sqrt(np.asarray(xh.multiply(xh).sum(axis=1)).ravel())
     xlt = xl.T.tocsr()
     found_i: list[Any] = []
     found_j: list[Any] = []
-    found_s: list[Any] = []
-
-    def keep(i: Any, j: Any, sim: Any) -> None:
-        mask = sim > min_sim
-        found_i.append(i[mask].astype(np.int64))
-        found_j.append(j[mask].astype(np.int64))
-        found_s.append(sim[mask])
-
-    block = 2000
+    step = 200_000  # pairs per exact pass: bounds the temporary matrices
+    block = 1000
     for start in range(0, n, block):
         part = (xl[start : start + block] @ xlt).tocoo()
         i, j = part.row.astype(np.int64) + start, part.col.astype(np.int64)
         upper = i < j
-        i, j, sim = i[upper], j[upper], part.data[upper]
-        if xh.nnz and len(i):
-            sim = sim + np.asarray(xh[i].multiply(xh[j]).sum(axis=1)).ravel()
-        keep(i, j, sim)
-    # Pairs with no rare term in common: only rows with much weight on common terms can reach min_sim.
-    h_norm = np.sqrt(np.asarray(xh.multiply(xh).sum(axis=1)).ravel())
-    risky = np.flatnonzero(h_norm > min_sim**0.5)
-    partners = np.flatnonzero(h_norm > min_sim)
-    if len(risky) and len(partners):
-        xpt = x[partners].T.tocsr()
-        for start in range(0, len(risky), block):
-            rows = risky[start : start + block]
-            part = (x[rows] @ xpt).tocoo()
-            i, j = rows[part.row], partners[part.col]
-            lo, hi = np.minimum(i, j), np.maximum(i, j)
-            keep(lo[lo < hi], hi[lo < hi], part.data[lo < hi])
-    if not found_i:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    i, j, sim = np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_s)
-    _, first = np.unique(i * n + j, return_index=True)  # a pair can be found by both passes
-    return i[first], j[first], sim[first]
+        i, j, low = i[upper], j[upper], part.data[upper]
+        sure = low > min_sim
+        open_ = ~sure & (low + h_norm[i] * h_norm[j] > min_sim)
+        found_i.append(i[sure])
+        found_j.append(j[sure])
+        oi, oj, ol = i[open_], j[open_], low[open_]
+        for k in range(0, len(oi), step):
+            ci, cj = oi[k : k + step], oj[k : k + step]
+            h = np.asarray(xh[ci].multiply(xh[cj]).sum(axis=1)).ravel()
+            hit = ol[k : k + step] + h > min_sim
+            found_i.append(ci[hit])
+            found_j.append(cj[hit])
+    return np.concatenate(found_i), np.concatenate(found_j)
 
 
 def average_linkage_graph(x: Any, threshold: float, *, dense_limit: int = DENSE_LIMIT) -> list[int]:
@@ -225,7 +215,7 @@ def average_linkage_graph(x: Any, threshold: float, *, dense_limit: int = DENSE_
 
     * two groups merge only when their mean pairwise distance is below the threshold, so some pair
       across them is closer than the threshold: merges stay inside the connected components of the
-      sparse graph of such pairs (:func:`similar_pairs`);
+      sparse graph of such pairs (:func:`neighbour_pairs`);
     * a component of up to ``dense_limit`` articles is clustered exactly as before (scikit-learn, its
       own small distance matrix);
     * a bigger one by the same merges on the graph: for unit vectors the mean pairwise similarity of
@@ -253,7 +243,7 @@ def average_linkage_graph(x: Any, threshold: float, *, dense_limit: int = DENSE_
     items = x[first_rows]
     weight = np.bincount(item_of, minlength=len(first_rows))
     m = len(first_rows)
-    pi, pj, ps = similar_pairs(items, 1.0 - threshold)
+    pi, pj = neighbour_pairs(items, 1.0 - threshold)
     graph = coo_matrix((np.ones(len(pi)), (pi, pj)), shape=(m, m))
     n_comp, comp = connected_components(graph, directed=False)
 
@@ -263,7 +253,7 @@ def average_linkage_graph(x: Any, threshold: float, *, dense_limit: int = DENSE_
     labels = np.empty(n, dtype=np.int64)
     next_label = 0
     order = np.argsort(comp[pi], kind="stable")
-    pi, pj, ps = pi[order], pj[order], ps[order]
+    pi, pj = pi[order], pj[order]
     bounds = np.searchsorted(comp[pi], np.arange(n_comp + 1))
     for c in range(n_comp):
         rows = members[c]
@@ -273,14 +263,14 @@ def average_linkage_graph(x: Any, threshold: float, *, dense_limit: int = DENSE_
             found = _average_linkage_dense(x[rows], threshold)
         else:
             span = slice(bounds[c], bounds[c + 1])
-            found = _merge_on_graph(items, weight, pi[span], pj[span], ps[span], item_of[rows], threshold)
+            found = _merge_on_graph(items, weight, pi[span], pj[span], item_of[rows], threshold)
         for k, lab in zip(rows, found, strict=True):
             labels[k] = next_label + lab
         next_label += max(found) + 1
     return [int(v) for v in labels]
 
 
-def _merge_on_graph(items: Any, weight: Any, pi: Any, pj: Any, ps: Any, row_items: Any, threshold: float) -> list[int]:
+def _merge_on_graph(items: Any, weight: Any, pi: Any, pj: Any, row_items: Any, threshold: float) -> list[int]:
     """Average linkage over one component's graph; returns a label per row (``row_items``: each row's item).
 
     Greedy, best pair first, as agglomerative clustering does: a heap of candidate merges whose entries
@@ -304,10 +294,18 @@ def _merge_on_graph(items: Any, weight: Any, pi: Any, pj: Any, ps: Any, row_item
         link[it] = {}
         group_of[it] = it
     heap: list[tuple[float, int, int]] = []
-    for a, b, s in zip(pi.tolist(), pj.tolist(), ps.tolist(), strict=True):
+    sims = np.concatenate(
+        [np.zeros(0)]
+        + [
+            np.asarray(items[pi[k : k + 200_000]].multiply(items[pj[k : k + 200_000]]).sum(axis=1)).ravel()
+            for k in range(0, len(pi), 200_000)
+        ]
+    )
+    for a, b, s in zip(pi.tolist(), pj.tolist(), sims.tolist(), strict=True):
         total = s * size[a] * size[b]
         link[a][b] = link[b][a] = total
-        heapq.heappush(heap, (-s, a, b))
+        heap.append((-s, a, b))
+    heapq.heapify(heap)
     # Identical items were merged already; their weights enter every mean below.
     dense = np.zeros(items.shape[1])
     parent: dict[int, int] = {}
