@@ -294,7 +294,7 @@ def batch_submit(
     import json
     import os
 
-    from summarizer.batch import build_batch_lines, save_state, submit
+    from summarizer.batch import submit_all
     from summarizer.extract import build_prompt, schema
     from summarizer.pipeline import cache_key_for
     from summarizer.templates import Prompts
@@ -323,20 +323,15 @@ def batch_submit(
             )
         )
         mapping[key] = {"path": doc.article.path, "sha256": doc.article.sha256, "model": model}
-    batch_id = submit(_batch_client(base_url), build_batch_lines(requests))
-    save_state(state, batch_id, mapping)
-    _say(f"submitted batch {batch_id}: {len(requests)} article(s); state in {state}")
+    batch_ids = submit_all(_batch_client(base_url), requests, state=state, items=mapping)
+    _say(f"submitted batch {', '.join(batch_ids)}: {len(requests)} article(s); state in {state}")
     return 1 if errors else 0
 
 
-def _latest_batch(state: Path) -> tuple[str, dict[str, Any]]:
-    from summarizer.batch import load_state
+def _latest_batch(state: Path) -> tuple[list[str], dict[str, Any]]:
+    from summarizer.batch import latest_run
 
-    batches = load_state(state)
-    if not batches:
-        raise FileNotFoundError(f"{state}: no batch recorded; run `summarizer batch submit` first")
-    batch_id = list(batches)[-1]
-    return batch_id, batches[batch_id]
+    return latest_run(state)  # every batch the latest submit split its articles into
 
 
 def batch_status(*, state: Path, base_url: str | None) -> int:
@@ -347,13 +342,14 @@ def batch_status(*, state: Path, base_url: str | None) -> int:
     except FileNotFoundError as exc:
         _say(f"summarizer: {exc}")
         return 2
-    print(describe(status(_batch_client(base_url), batch_id)))
+    for one in batch_id:
+        print(describe(status(_batch_client(base_url), one)))
     return 0
 
 
 def batch_collect(*, state: Path, out: Path, base_url: str | None, prompts_dir: Path | None) -> int:
     """Collected answers go through the same verify stage and into the same cache as a live run."""
-    from summarizer.batch import BatchNotReady, collect, completion_text, usage_of
+    from summarizer.batch import BatchNotReady, collect_all, completion_text, usage_of
     from summarizer.cache import ResultCache
     from summarizer.cost import estimate_cost
     from summarizer.extract import _parse
@@ -369,11 +365,12 @@ def batch_collect(*, state: Path, out: Path, base_url: str | None, prompts_dir: 
         _say(f"summarizer: {exc}")
         return 2
     try:
-        answers = collect(_batch_client(base_url), batch_id)
+        answers = collect_all(_batch_client(base_url), batch_id)
     except BatchNotReady as exc:
         _say(f"summarizer: {exc}; try again later")
         return 1
     prompts = Prompts(prompts_dir)
+    batches = ", ".join(batch_id)
     docs, errors = _batch_docs([v["path"] for v in items.values()])
     code = 1 if errors else 0
     results = []
@@ -411,7 +408,7 @@ def batch_collect(*, state: Path, out: Path, base_url: str | None, prompts_dir: 
                     ]
                 )
                 result = verify_extraction(
-                    parsed, doc, attempt=1, rejected=rejected, usage=u, events=[f"collected from batch {batch_id}"]
+                    parsed, doc, attempt=1, rejected=rejected, usage=u, events=[f"collected from batch {batches}"]
                 )
                 cache.put(key, result)
             results.append(result)
@@ -420,5 +417,5 @@ def batch_collect(*, state: Path, out: Path, base_url: str | None, prompts_dir: 
 
     brief = asyncio.run(build_brief(docs, results, None, prompts, Options(narrative=False), errors=errors))
     paths = write_brief(brief, {d.article.id: d.article for d in docs}, out)
-    _say(f"collected batch {batch_id}: {len(results)} article(s) → {', '.join(map(str, paths))}")
+    _say(f"collected batch {batches}: {len(results)} article(s) → {', '.join(map(str, paths))}")
     return code
