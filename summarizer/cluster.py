@@ -118,21 +118,37 @@ def cluster_articles(
     if len(docs) <= 1:
         return [ids] if ids else []
 
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    import numpy as np
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
     texts = [t for _, t in docs]
     analyze = _analyzer()
-    tokens = [analyze(t) for t in texts]
-    usable = [k for k, toks in enumerate(tokens) if toks]
+    # Identical texts (wire copies, the same file twice) are analysed and counted once.
+    distinct: dict[str, int] = {}
+    text_of = [distinct.setdefault(t, len(distinct)) for t in texts]
+    # The tokens of _weighted(t) are the lead's, repeated, then t's own (a space between parts splits no
+    # token), so this is the matrix tfidf_matrix would build. No body tokens means no lead tokens either.
+    weighted = []
+    for t in distinct:
+        body = analyze(t)
+        weighted.append(analyze(_lead(t)) * (lead_weight - 1) + body if body else [])
+    usable_texts = [u for u, toks in enumerate(weighted) if toks]
+    row_of_text = {u: r for r, u in enumerate(usable_texts)}
+    usable = [k for k in range(len(docs)) if text_of[k] in row_of_text]
     labels: dict[int, int] = {}
     if len(usable) == 1:
         labels[usable[0]] = 0
     elif usable:
-        # Each text is analysed once: the tokens of _weighted(t) are the lead's, repeated, then t's own
-        # (a space between parts splits no token), so this is the matrix tfidf_matrix would build.
-        weighted = [analyze(_lead(texts[k])) * (lead_weight - 1) + tokens[k] for k in usable]
-        x = TfidfVectorizer(analyzer=_pretokenized, sublinear_tf=True).fit_transform(weighted)
-        found = _average_linkage_dense(x, threshold) if method == "dense" else average_linkage_graph(x, threshold)
+        counts = CountVectorizer(analyzer=_pretokenized).fit_transform([weighted[u] for u in usable_texts])
+        doc_rows = np.array([row_of_text[text_of[k]] for k in usable])
+        # The idf counts every article, copies included: the same weights as TfidfVectorizer on all texts.
+        tfidf = TfidfTransformer(sublinear_tf=True).fit(counts[doc_rows])
+        x = tfidf.transform(counts)  # one row per distinct text
+        if method == "dense":
+            found = _average_linkage_dense(x[doc_rows], threshold)
+        else:
+            per_text = average_linkage_graph(x, threshold, weights=np.bincount(doc_rows, minlength=x.shape[0]))
+            found = [per_text[r] for r in doc_rows]
         for k, lab in zip(usable, found, strict=True):
             labels[k] = int(lab)
     next_label = max(labels.values(), default=-1) + 1
@@ -208,41 +224,45 @@ def neighbour_pairs(x: Any, min_sim: float, *, max_df: int | None = None) -> tup
     return np.concatenate(found_i), np.concatenate(found_j)
 
 
-def average_linkage_graph(x: Any, threshold: float, *, dense_limit: int = DENSE_LIMIT) -> list[int]:
+def average_linkage_graph(
+    x: Any, threshold: float, *, weights: Any = None, dense_limit: int | None = None
+) -> list[int]:
     """Average-linkage labels for the rows of ``x`` (L2-normalised TF-IDF), cutting at cosine ``threshold``.
 
-    The same partition as average linkage on the full distance matrix, in near-linear time and memory:
+    ``weights`` (default 1 each) counts the articles a row stands for. The same partition as average
+    linkage on the full distance matrix, in near-linear time and memory:
 
     * two groups merge only when their mean pairwise distance is below the threshold, so some pair
       across them is closer than the threshold: merges stay inside the connected components of the
       sparse graph of such pairs (:func:`neighbour_pairs`);
-    * a component of up to ``dense_limit`` articles is clustered exactly as before (scikit-learn, its
-      own small distance matrix);
-    * a bigger one by the same merges on the graph: for unit vectors the mean pairwise similarity of
+    * a component of up to ``dense_limit`` (default :data:`DENSE_LIMIT`) distinct rows of weight 1 is
+      clustered exactly as before (scikit-learn, on its own small distance matrix);
+    * any other by the same merges on the graph: for unit vectors the mean pairwise similarity of
       groups A and B is ``sum(A) · sum(B) / (|A| |B|)``, so each merge needs only the groups' summed
-      vectors (identical articles enter once, with a weight).
+      vectors, and identical rows enter once, with their weight.
     """
     import numpy as np
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
+    dense_limit = DENSE_LIMIT if dense_limit is None else dense_limit
     x = x.tocsr()
     x.sort_indices()
     n = x.shape[0]
-    # Identical rows (the same text twice, wire copies) are one item with a weight.
+    row_weight = np.ones(n, dtype=np.int64) if weights is None else np.asarray(weights, dtype=np.int64)
+    # Identical rows are one item with a weight.
     seen: dict[bytes, int] = {}
     item_of = np.empty(n, dtype=np.int64)
     first_rows: list[int] = []
     for k in range(n):
         lo, hi = x.indptr[k], x.indptr[k + 1]
-        key = x.indices[lo:hi].tobytes() + x.data[lo:hi].tobytes()
-        item = seen.setdefault(key, len(first_rows))
+        item = seen.setdefault(x.indices[lo:hi].tobytes() + x.data[lo:hi].tobytes(), len(first_rows))
         if item == len(first_rows):
             first_rows.append(k)
         item_of[k] = item
     items = x[first_rows]
-    weight = np.bincount(item_of, minlength=len(first_rows))
     m = len(first_rows)
+    weight = np.bincount(item_of, weights=row_weight, minlength=m).astype(np.int64)
     pi, pj = neighbour_pairs(items, 1.0 - threshold)
     graph = coo_matrix((np.ones(len(pi)), (pi, pj)), shape=(m, m))
     n_comp, comp = connected_components(graph, directed=False)
@@ -257,13 +277,14 @@ def average_linkage_graph(x: Any, threshold: float, *, dense_limit: int = DENSE_
     bounds = np.searchsorted(comp[pi], np.arange(n_comp + 1))
     for c in range(n_comp):
         rows = members[c]
+        own = item_of[rows]
         if len(rows) == 1:
             found = [0]
-        elif len(rows) <= dense_limit:
+        elif len(rows) <= dense_limit and len(set(own.tolist())) == len(rows) and (row_weight[rows] == 1).all():
             found = _average_linkage_dense(x[rows], threshold)
         else:
             span = slice(bounds[c], bounds[c + 1])
-            found = _merge_on_graph(items, weight, pi[span], pj[span], item_of[rows], threshold)
+            found = _merge_on_graph(items, weight, pi[span], pj[span], own, threshold)
         for k, lab in zip(rows, found, strict=True):
             labels[k] = next_label + lab
         next_label += max(found) + 1
