@@ -324,6 +324,8 @@ def child(args: argparse.Namespace) -> None:
         try:
             if args.mode == "live":
                 live(paths, tmp, args, figures)
+                if args.profile_client:
+                    profile_client(paths[: args.profile_client], tmp, args, args.profile_rows)
             offline_pipeline(paths[:50])  # warm caches/imports for the stages
             prof.enable()
             t_stage = offline_pipeline(paths)
@@ -403,6 +405,40 @@ def live(paths: list[Path], tmp: Path, args: argparse.Namespace, figures: dict[s
     )
 
 
+def profile_client(paths: list[Path], tmp: Path, args: argparse.Namespace, rows: int) -> None:
+    """One more live run under cProfile (fresh cache): own CPU per call by package, and the top functions."""
+    import collections
+
+    with RemoteEndpoint(0.0) as ep:
+        run_once(paths[:2], ep.base_url, tmp / "pwarm", tmp / "pwarm.sqlite3", args)
+        ep.reset()
+        prof = cProfile.Profile()
+        prof.enable()
+        run_once(paths, ep.base_url, tmp / "pout", tmp / "pcache.sqlite3", args)
+        prof.disable()
+        calls = ep.stats()["calls"]
+    stats = pstats.Stats(prof)
+    by_pkg: dict[str, float] = collections.defaultdict(float)
+    for (file, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        if "site-packages/" in file:
+            pkg = file.split("site-packages/", 1)[1].split("/", 1)[0]
+        elif "/summarizer/" in file:
+            pkg = "summarizer." + file.rsplit("/", 1)[1].removesuffix(".py")
+        else:
+            pkg = "stdlib/builtins" if file.startswith(("~", "<")) or "/lib/python3" in file else file
+        by_pkg[pkg] += tottime
+    total = sum(by_pkg.values())
+    print(
+        f"\n== client-path profile: {len(paths):,} articles, {calls} calls, latency 0 (cProfile inflates all figures)"
+    )
+    print(f"  own CPU per call, all code: {total / max(1, calls) * 1000:.2f} ms; by package:")
+    for pkg, sec in sorted(by_pkg.items(), key=lambda kv: -kv[1])[:rows]:
+        print(f"    {pkg:<32} {sec / max(1, calls) * 1000:6.2f} ms/call  ({sec / total:5.1%})")
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(rows)
+    print(buf.getvalue()[buf.getvalue().find("   ncalls") :])
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -417,6 +453,7 @@ def main() -> None:
     ap.add_argument("--live-max", type=int, default=10_000, help="larger sizes run the stages outside the LLM only")
     ap.add_argument("--timeout", type=int, default=1200, help="seconds per size before its profile is printed")
     ap.add_argument("--profile-rows", type=int, default=12)
+    ap.add_argument("--profile-client", type=int, default=300, help="articles in the profiled live run (0: none)")
     ap.add_argument("--mode", choices=["live", "offline"], help=argparse.SUPPRESS)  # set for the child
     args = ap.parse_args()
     if args.mode:
@@ -435,7 +472,7 @@ def main() -> None:
         print(f"\n######## {n:,} articles ({mode})", flush=True)
         cmd = [sys.executable, __file__, "--mode", mode, "--articles", str(n), "--latency", str(args.latency),
                "--concurrency", str(args.concurrency), "--timeout", str(args.timeout),
-               "--profile-rows", str(args.profile_rows),
+               "--profile-rows", str(args.profile_rows), "--profile-client", str(args.profile_client),
                "--narrative" if args.narrative else "--no-narrative"]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True)
         out = proc.stdout
