@@ -56,21 +56,31 @@ def _tokenizer_pattern() -> re.Pattern[str]:
     return re.compile(_TOKEN_PATTERN)
 
 
+class _Terms(dict[str, str]):
+    """Raw token → the term it counts as ("" for none), worked out once per distinct token."""
+
+    def __init__(self, stop_words: frozenset[str]) -> None:
+        super().__init__()
+        self.stop_words = stop_words
+
+    def __missing__(self, tok: str) -> str:
+        term = tok[:-2] if tok.endswith("'s") else tok
+        if len(term) < 2 or term in self.stop_words or _YEAR.match(term):
+            term = ""
+        self[tok] = term
+        return term
+
+
 def _analyzer() -> Callable[[str], list[str]]:
     """Lower-cased tokens, English stop words and 4-digit years removed."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    pattern = _tokenizer_pattern()
+    findall = _tokenizer_pattern().findall
+    # A day's articles repeat the same words: the per-token checks run once per distinct token.
+    term = _Terms(ENGLISH_STOP_WORDS).__getitem__
 
     def analyze(doc: str) -> list[str]:
-        out = []
-        for tok in pattern.findall(doc.lower()):
-            if tok.endswith("'s"):
-                tok = tok[:-2]
-            if len(tok) < 2 or tok in ENGLISH_STOP_WORDS or _YEAR.match(tok):
-                continue
-            out.append(tok)
-        return out
+        return [t for t in map(term, findall(doc.lower())) if t]
 
     return analyze
 
