@@ -444,6 +444,70 @@ def profile_client(paths: list[Path], tmp: Path, args: argparse.Namespace, rows:
     print(buf.getvalue()[buf.getvalue().find("   ncalls") :])
 
 
+def plan(per_day: int, window_h: float, n_conc: int) -> None:
+    """The capacity and cost of ``per_day`` articles, from per-article tokens measured on the ABC texts.
+
+    Prompt: the extraction request as a JSON-mode client sends it (system text, the schema instructor
+    appends, the numbered article). Output: a faithful answer (the scripted endpoint's well_behaved: every
+    figure-bearing sentence as a fact, up to 8). Tokens are counted with the embedded GGUF's tokenizer
+    (gemma's; OpenAI's o200k counts English within a few per cent of it).
+    """
+    import json
+    import statistics
+
+    import llama_cpp
+    from scripted_endpoint import well_behaved
+
+    from summarizer.cost import BATCH_DISCOUNT, PRICES_AS_OF, estimate_cost, price_for
+    from summarizer.engine import default_gguf
+    from summarizer.extract import build_prompt, schema
+    from summarizer.load import load_inputs
+    from summarizer.segment import segment
+    from summarizer.templates import Prompts
+
+    vocab = llama_cpp.Llama(model_path=str(default_gguf()), vocab_only=True, verbose=False)
+
+    def count(text: str) -> int:
+        return len(vocab.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write_articles(Path(tmp), len(lee_texts()))
+        docs = [segment(a) for a in load_inputs([str(p) for p in paths]).articles]
+    prompts = Prompts()
+    schema_text = json.dumps(schema())
+    pt, ct, size = [], [], []
+    for d in docs:
+        system, user = build_prompt(d, prompts)
+        pt.append(count(system) + count(schema_text) + count(user) + 12)  # + the chat format's turn markers
+        body = {"model": "gpt-4o-mini", "messages": [{"role": "system", "content": system + schema_text},
+                                                     {"role": "user", "content": user}]}  # fmt: skip
+        size.append(len(json.dumps({"custom_id": "k" * 64, "body": body}, ensure_ascii=False).encode()) + 60)
+        ct.append(count(json.dumps(well_behaved({"messages": [{"role": "user", "content": user}]}))))
+    p_mean, c_mean = statistics.mean(pt), statistics.mean(ct)
+    print(f"\n== plan for {per_day:,} articles a day (tokens per article on the {len(docs)} ABC texts)")
+    print(f"  extraction prompt tokens: mean {p_mean:.0f}, median {statistics.median(pt):.0f}, max {max(pt)}"
+          f" (schema alone {count(schema_text)})")  # fmt: skip
+    print(f"  faithful answer tokens:   mean {c_mean:.0f}, median {statistics.median(ct):.0f}, max {max(ct)}")
+    p_day, c_day = p_mean * per_day, c_mean * per_day
+    print(f"  per day, one call per article: {p_day / 1e6:.0f} M prompt + {c_day / 1e6:.1f} M output tokens")
+    print(f"  Batch API price (summarizer/cost.py, as of {PRICES_AS_OF}, {BATCH_DISCOUNT:.0%} of the list price):")
+    for model in ("gpt-4o-mini", "gpt-4.1-nano", "gpt-4.1-mini", "gpt-5-mini"):
+        if price_for(model) is None:
+            continue
+        day = estimate_cost(model, round(p_day), round(c_day), batch=True)
+        print(f"    {model:<14} ${day:8.2f} a day   ${day * 30:9.2f} a month")
+    batches = max(1, -(-per_day // 50_000))
+    line = statistics.mean(size)
+    print(f"  batch files: {batches} (≤ 50,000 requests each; a request line is {line / 1024:.1f} KiB on average, "
+          f"so a full file is {min(50_000, per_day) * line / 2**20:.0f} MiB, under 200 MB)")  # fmt: skip
+    rate = per_day / (window_h * 3600)
+    latency = n_conc / rate
+    print(f"  self-hosted vLLM, the day's articles in {window_h:g} h: {rate:.1f} calls/s; at N = {n_conc} in flight "
+          f"each call may take up to {latency:.0f} s (Little's law)")  # fmt: skip
+    print(f"    the node must sustain {rate * p_mean:,.0f} prompt tokens/s (prefill) and {rate * c_mean:,.0f} "
+          f"output tokens/s across {n_conc} sequences, ≥ {c_mean / latency:.0f} output tokens/s each")  # fmt: skip
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -461,7 +525,13 @@ def main() -> None:
     ap.add_argument("--profile-client", type=int, default=300, help="articles in the profiled live run (0: none)")
     ap.add_argument("--profile-articles", type=int, default=3000, help="articles in the profiled offline pass")
     ap.add_argument("--mode", choices=["live", "offline"], help=argparse.SUPPRESS)  # set for the child
+    ap.add_argument("--plan", type=int, default=0, help="only print the capacity and cost plan for N articles a day")
+    ap.add_argument("--window", type=float, default=4.0, help="hours the plan's vLLM node has for a day's articles")
+    ap.add_argument("--plan-concurrency", type=int, default=256)
     args = ap.parse_args()
+    if args.plan:
+        plan(args.plan, args.window, args.plan_concurrency)
+        return
     if args.mode:
         args.articles = int(args.articles)
         child(args)
