@@ -14,6 +14,10 @@ gensim's 300 ABC news texts plus the two seed reports (``python benchmarks/bench
 We pick 0.85: a wrongly merged story produces false "sources differ" conflicts downstream, which is
 worse than showing one event as two stories.
 
+The clustering is the same average linkage at any scale without the n × n matrix: merges stay within
+the components of a sparse neighbour graph (:func:`average_linkage_graph`); ``method="dense"`` keeps the
+full-matrix reference, which ``benchmarks/bench_cluster.py`` compares side by side.
+
 Stories are ordered by :func:`story_weight`: the number of independent sources first, recency second.
 
 sklearn is imported lazily: the CLI imports this module only when it clusters.
