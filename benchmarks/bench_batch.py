@@ -433,9 +433,7 @@ def profile_client(paths: list[Path], tmp: Path, args: argparse.Namespace, rows:
             pkg = "stdlib/builtins" if file.startswith(("~", "<")) or "/lib/python3" in file else file
         by_pkg[pkg] += tottime
     total = sum(by_pkg.values())
-    print(
-        f"\n== client-path profile: {len(paths):,} articles, {calls} calls, latency 0 (cProfile inflates all figures)"
-    )
+    print(f"\n== client-path CPU profile: {len(paths):,} articles, {calls} calls, latency 0 (cProfile inflates it)")
     print(f"  own CPU per call, all code: {total / max(1, calls) * 1000:.2f} ms; by package:")
     for pkg, sec in sorted(by_pkg.items(), key=lambda kv: -kv[1])[:rows]:
         print(f"    {pkg:<32} {sec / max(1, calls) * 1000:6.2f} ms/call  ({sec / total:5.1%})")
