@@ -175,7 +175,7 @@ class Phases:
 
 
 def run_once(
-    paths: list[Path], url: str, out: Path, cache: Path, args: argparse.Namespace
+    paths: list[Path], url: str, out: Path, cache: Path, args: argparse.Namespace, phases: Phases | None = None
 ) -> tuple[int, float, Phases]:
     import summarizer.load
     import summarizer.pipeline
@@ -184,7 +184,7 @@ def run_once(
     import summarizer.verify
     from summarizer.run import BriefRequest, run_brief
 
-    phases = Phases()
+    phases = phases or Phases()
     targets = [
         (summarizer.load, "load_inputs", "load"),
         # Articles are segmented inside their own tasks, overlapping other articles' LLM waits.
@@ -369,7 +369,23 @@ def live(paths: list[Path], tmp: Path, args: argparse.Namespace, figures: dict[s
         warm = time.perf_counter() - t
         ep.reset()
 
-        code, wall, phases = run_once(paths, ep.base_url, tmp / "out1", cache, args)
+        phases = Phases()
+        try:
+            code, wall, phases = run_once(paths, ep.base_url, tmp / "out1", cache, args, phases)
+        except TimeoutError:
+            # What finished before time ran out still counts: typically the whole LLM phase.
+            s1 = ep.stats()
+            print(f"\n== {len(paths):,} articles, first run: not finished; calls so far {s1['calls']}")
+            for name, sec in phases.seconds.items():
+                print(f"  finished: {name:<30} {sec:8.2f} s   cpu {phases.cpu[name]:6.2f} s")
+            llm = phases.seconds.get("segment+extract+verify (LLM phase)")
+            if llm is not None and args.latency:
+                bound = s1["kinds"]["extract"] / args.concurrency * args.latency
+                cpu_ms = phases.cpu["segment+extract+verify (LLM phase)"] / max(1, s1["calls"]) * 1000
+                print(f"  LLM phase {llm:.2f} s vs its bound {bound:.2f} s: ratio {llm / bound:.2f}; "
+                      f"client CPU per call {cpu_ms:.1f} ms")  # fmt: skip
+                figures.update(llm_phase_ratio=llm / bound, calls_per_article=s1["calls"] / len(paths))
+            raise
         s1 = ep.stats()
         ep.reset()
         code2, wall2, _ = run_once(paths, ep.base_url, tmp / "out2", cache, args)
