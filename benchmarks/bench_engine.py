@@ -6,7 +6,7 @@ For the two seeds plus N of gensim's ABC texts, article by article and interleav
 slows all of them alike):
 - **raw**: ``llama_cpp.Llama`` in this process, same GGUF, same settings as our server, on exactly the
   prompt our pipeline sends (the folded system + user turn, the schema as llama.cpp's grammar, the same
-  ``max_tokens`` and temperature);
+  ``max_tokens``, temperature and the server's default repeat_penalty);
 - **ours**: the embedded server (``summarizer.engine``) through the whole client path (instructor, the
   OpenAI SDK, HTTP, our in-loop checks), via ``extract`` with K re-asks (default 0: like for like);
 - **old** (``--compare-old``): the same pipeline on the server as it was started before issue 15
@@ -37,6 +37,9 @@ sys.path.insert(0, str(ROOT))  # run as a script from a checkout, installed or n
 
 # The server's start-up settings before issue 15 differed in this only: logits for every prompt token.
 OLD_SETTINGS = ["--logits_all", "true"]
+# llama_cpp.server applies repeat_penalty 1.1 to requests that do not set it (ours do not), while
+# Llama.create_chat_completion defaults to 1.0: the raw side uses the server's value to match.
+SERVER_REPEAT_PENALTY = 1.1
 
 
 def abc_texts(n: int) -> list[str]:
@@ -148,6 +151,7 @@ def main() -> None:
                 response_format={"type": "json_object", "schema": schema},
                 max_tokens=probe.max_tokens,
                 temperature=probe.temperature,
+                repeat_penalty=SERVER_REPEAT_PENALTY,
             )
             raw.seconds.append(time.perf_counter() - t)
             usage: Any = out["usage"]  # type: ignore[index]
