@@ -5,8 +5,12 @@ talks to it through the same OpenAI client path as any hosted API, and stops it 
 
 Settings, measured with ``benchmarks/bench_engine.py``:
 
-* threads = the cores this process may use, for generation and for prompt batches alike (the server's
-  own default is half the cores for generation);
+* prompt batches on every core this process may use; generation (one token at a time) on half of
+  them, at least one. A token's decode is many small steps with a barrier after each. When the
+  machine is busy, a descheduled thread stalls every barrier. On the shared 2-core machine at load ≈ 8,
+  generation ran 1,217 ms per token on 2 threads and 89 ms on 1, while prompt evaluation ran 25 and 22
+  ms per token (one request each, ``bench_engine.py`` settings). Half the cores is also the server's
+  own default for generation;
 * ``logits_all`` off: the server's default keeps the logits of every prompt token, an n_ctx × n_vocab
   array (gemma's vocabulary is 262,144 tokens) filled on each prompt; we only ever sample the last;
 * the instruction prefix is reused, not cached: ``Llama.generate`` keeps the KV of the previous request
@@ -57,8 +61,12 @@ def cores() -> int:
 
 
 def server_command(model_path: Path, port: int, *, n_ctx: int = 8192, threads: int | None = None) -> list[str]:
-    """The llama.cpp server's command line (also what bench_engine.py compares raw llama.cpp against)."""
-    n = threads or cores()
+    """The llama.cpp server's command line (also what bench_engine.py compares raw llama.cpp against).
+
+    ``threads`` pins both thread counts (tests, benchmarks); by default see the module docstring.
+    """
+    batch = threads or cores()
+    generate = threads or max(1, batch // 2)
     return [
         sys.executable, "-m", "llama_cpp.server",
         "--model", str(model_path),
@@ -66,8 +74,8 @@ def server_command(model_path: Path, port: int, *, n_ctx: int = 8192, threads: i
         # The 270M GGUF has no chat template; gemma's turn format is what it was tuned on.
         "--chat_format", "gemma",
         "--n_ctx", str(n_ctx),
-        "--n_threads", str(n),
-        "--n_threads_batch", str(n),
+        "--n_threads", str(generate),
+        "--n_threads_batch", str(batch),
         "--logits_all", "false",
     ]  # fmt: skip
 

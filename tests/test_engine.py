@@ -25,7 +25,7 @@ def server_url():  # type: ignore[no-untyped-def]
         yield url
 
 
-def test_server_command_uses_every_core_and_skips_per_token_logits() -> None:
+def test_server_command_threads_and_no_per_token_logits() -> None:
     import os
     from pathlib import Path
 
@@ -33,9 +33,10 @@ def test_server_command_uses_every_core_and_skips_per_token_logits() -> None:
 
     cmd = server_command(Path("m.gguf"), 8123)
     opts = dict(zip(cmd[3::2], cmd[4::2], strict=True))  # after: python -m llama_cpp.server
-    n = str(len(os.sched_getaffinity(0)))
-    assert cores() == int(n)
-    assert opts["--n_threads"] == n and opts["--n_threads_batch"] == n  # generation and prompt batches
+    n = len(os.sched_getaffinity(0))
+    assert cores() == n
+    assert opts["--n_threads_batch"] == str(n)  # prompt batches: every core
+    assert opts["--n_threads"] == str(max(1, n // 2))  # one token at a time: half, at least one
     assert opts["--logits_all"] == "false"  # the server's default keeps n_ctx × 262,144 logits per prompt
     assert opts["--chat_format"] == "gemma" and opts["--host"] == "127.0.0.1" and opts["--port"] == "8123"
     assert server_command(Path("m.gguf"), 1, threads=1)[cmd.index("--n_threads") + 1] == "1"
