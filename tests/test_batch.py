@@ -539,7 +539,7 @@ def test_cli_submit_splits_a_run_and_collect_gathers_every_batch(
     scripted: tuple[Scripted, openai.OpenAI], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import summarizer.batch
-    from summarizer.run import batch_collect, batch_status, batch_submit
+    from summarizer.batchrun import batch_collect, batch_status, batch_submit
 
     script, client = scripted
     url = str(client.base_url).rstrip("/")

@@ -138,7 +138,7 @@ def test_story_writing_shows_as_a_phase_of_its_own(seed_docs) -> None:  # type: 
     with ScriptedEndpoint(well_behaved) as ep:
 
         async def go() -> None:
-            llm = LLM(Endpoint(base_url=ep.base_url, model="scripted", mode="json"))
+            llm = LLM(Endpoint(base_url=ep.base_url, model="scripted"))
             try:
                 with progress:
                     docs, results = await segment_and_process(

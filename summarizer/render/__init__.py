@@ -20,6 +20,7 @@ def render_json(brief: Brief) -> str:
 def write_brief(
     brief: Brief, articles: Mapping[str, Article], out_dir: Path, formats: Sequence[str] = FORMATS
 ) -> list[Path]:
+    """Write brief.md / brief.json / brief.html (as ``formats`` asks) into ``out_dir``; returns the paths."""
     from summarizer.render.markdown import render_markdown
 
     out_dir.mkdir(parents=True, exist_ok=True)
