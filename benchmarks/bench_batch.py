@@ -356,8 +356,9 @@ def child(args: argparse.Namespace) -> None:
             print(f"\n!! not finished after {args.timeout} s; it was here:\n{stuck[0] if stuck else '?'}")
         finally:
             signal.alarm(0)
-    figures.setdefault("peak_mib", peak_mib())
-    print("FIGURES " + json.dumps(figures))
+            # Before the clean-up: an interrupted run may not leave the process in a state to finish it.
+            figures.setdefault("peak_mib", peak_mib())
+            print("FIGURES " + json.dumps(figures), flush=True)
 
 
 def live(paths: list[Path], tmp: Path, args: argparse.Namespace, figures: dict[str, Any]) -> None:
