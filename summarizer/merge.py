@@ -8,7 +8,6 @@ LLM-written text, which must pass ``check_narrative`` / ``check_cited_text`` her
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 
 from summarizer.models import (
@@ -20,8 +19,6 @@ from summarizer.models import (
     Story,
 )
 
-MARKER = re.compile(r"\[(\d+)\]")
-
 
 def check_narrative(text: str, facts: Sequence[BriefFact]) -> list[str]:
     """Problems with a narrative whose [n] markers index ``facts`` (1-based). Empty list: it passes."""
@@ -29,16 +26,19 @@ def check_narrative(text: str, facts: Sequence[BriefFact]) -> list[str]:
 
 
 def check_cited_text(text: str, items: Sequence[str], noun: str) -> list[str]:
-    """Every sentence cites [n] items that exist, and its numbers and words are supported by them."""
+    """Every sentence cites [n] items that exist, and each of its parts is supported by them.
+
+    A marker after the full stop belongs to the sentence before it ("… each. [1][2]").
+    """
     from summarizer.segment import split_sentences
-    from summarizer.verify import grounding_problems, number_problems
+    from summarizer.text import cited_sentences
+    from summarizer.verify import claim_problems
 
     problems: list[str] = []
     if not text.strip():
         return ["narrative is empty"]
-    for s, e in split_sentences(text):
-        sentence = text[s:e]
-        marks = [int(m) for m in MARKER.findall(sentence)]
+    context = " ".join(items)
+    for sentence, marks in cited_sentences(text, split_sentences):
         bad = [m for m in marks if not 1 <= m <= len(items)]
         if bad:
             problems.append(f"marker [{bad[0]}] does not exist; {noun}s are [1] to [{len(items)}]")
@@ -47,10 +47,8 @@ def check_cited_text(text: str, items: Sequence[str], noun: str) -> list[str]:
             problems.append(f"sentence cites no {noun}: {sentence[:80]!r}")
             continue
         cited = list(dict.fromkeys(marks))
-        plain = MARKER.sub("", sentence)
-        nums, _ = number_problems(plain, [(f"{noun} [{m}]", items[m - 1]) for m in cited])
-        problems += nums
-        problems += grounding_problems(plain, " ".join(items[m - 1] for m in cited))
+        evidence = [(f"{noun} [{m}]", items[m - 1]) for m in cited]
+        problems += [str(p) for p in claim_problems(sentence, evidence, context=context)]
     return problems
 
 
