@@ -50,7 +50,7 @@ def batch_submit(
     provider: str | None = None,
 ) -> int:
     """One chat request per article; custom_id is the article's cache key."""
-    from summarizer.batch import build_batch_lines, save_state, submit
+    from summarizer.batch import submit_all
     from summarizer.extract import build_prompt, schema
     from summarizer.pipeline import cache_key_for
     from summarizer.providers import profile_named
@@ -73,20 +73,15 @@ def batch_submit(
         )
         requests.append((key, body))
         mapping[key] = {"path": doc.article.path, "sha256": doc.article.sha256, "model": model}
-    batch_id = submit(batch_client(base_url), build_batch_lines(requests))
-    save_state(state, batch_id, mapping)
-    _say(f"submitted batch {batch_id}: {len(requests)} article(s); state in {state}")
+    batch_ids = submit_all(batch_client(base_url), requests, state=state, items=mapping)
+    _say(f"submitted batch {', '.join(batch_ids)}: {len(requests)} article(s); state in {state}")
     return 1 if errors else 0
 
 
-def _latest_batch(state: Path) -> tuple[str, dict[str, Any]]:
-    from summarizer.batch import load_state
+def _latest_batch(state: Path) -> tuple[list[str], dict[str, Any]]:
+    from summarizer.batch import latest_run
 
-    batches = load_state(state)
-    if not batches:
-        raise FileNotFoundError(f"{state}: no batch recorded; run `summarizer batch submit` first")
-    batch_id = list(batches)[-1]
-    return batch_id, batches[batch_id]
+    return latest_run(state)  # every batch the latest submit split its articles into
 
 
 def batch_status(*, state: Path, base_url: str | None) -> int:
@@ -97,7 +92,8 @@ def batch_status(*, state: Path, base_url: str | None) -> int:
     except FileNotFoundError as exc:
         _say(f"summarizer: {exc}")
         return 2
-    print(describe(status(batch_client(base_url), batch_id)))
+    for one in batch_id:
+        print(describe(status(batch_client(base_url), one)))
     return 0
 
 
@@ -105,7 +101,7 @@ def batch_collect(*, state: Path, out: Path, base_url: str | None, prompts_dir: 
     """Collected answers go through the same answer-to-result path and into the same cache as a live run."""
     import asyncio
 
-    from summarizer.batch import BatchNotReady, collect, completion_text, usage_of
+    from summarizer.batch import BatchNotReady, collect_all, completion_text, usage_of
     from summarizer.cache import ResultCache
     from summarizer.cost import estimate_cost
     from summarizer.extract import failed, from_raw, to_result
@@ -119,11 +115,12 @@ def batch_collect(*, state: Path, out: Path, base_url: str | None, prompts_dir: 
         _say(f"summarizer: {exc}")
         return 2
     try:
-        answers = collect(batch_client(base_url), batch_id)
+        answers = collect_all(batch_client(base_url), batch_id)
     except BatchNotReady as exc:
         _say(f"summarizer: {exc}; try again later")
         return 1
     prompts = Prompts(prompts_dir)
+    batches = ", ".join(batch_id)
     docs, errors = _docs([v["path"] for v in items.values()])
     code = 1 if errors else 0
     results = []
@@ -138,7 +135,7 @@ def batch_collect(*, state: Path, out: Path, base_url: str | None, prompts_dir: 
             else:
                 usage = usage_of(body)
                 usage.cost_usd = estimate_cost(model, usage.prompt_tokens, usage.completion_tokens, batch=True)
-                got = from_raw(completion_text(body) or "", doc, usage=usage, event=f"collected from batch {batch_id}")
+                got = from_raw(completion_text(body) or "", doc, usage=usage, event=f"collected from batch {batches}")
             result = to_result(got, doc)
             if not got.transport_failed:
                 cache.put(key, result)
@@ -146,5 +143,5 @@ def batch_collect(*, state: Path, out: Path, base_url: str | None, prompts_dir: 
 
     brief = asyncio.run(build_brief(docs, results, None, prompts, Options(narrative=False), errors=errors))
     paths = write_brief(brief, {d.article.id: d.article for d in docs}, out)
-    _say(f"collected batch {batch_id}: {len(results)} article(s) → {', '.join(map(str, paths))}")
+    _say(f"collected batch {batches}: {len(results)} article(s) → {', '.join(map(str, paths))}")
     return code

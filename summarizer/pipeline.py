@@ -190,6 +190,7 @@ async def build_brief(
     engine: EngineInfo | None = None,
     budget: Budget | None = None,
     cache: ResultCache | None = None,
+    progress: Progress | None = None,
 ) -> Brief:
     """Stories, reconciled facts, conflicts, narratives and the digest from verified per-article results."""
     from summarizer.merge import build_stories, digest
@@ -211,13 +212,19 @@ async def build_brief(
             usage.add(r.usage)
     if llm is not None and options.narrative:
         sem = asyncio.Semaphore(max(1, options.concurrency))
+        if progress is not None:  # story writing is a phase of its own: narratives, then the digest
+            progress.phase("stories", sum(map(worth_narrating, stories)) + (len(stories) > 1))
 
         async def narrate(story: Story) -> tuple[list[Rejection], Usage]:
             async with sem:
                 estimate = worst_cost("narrative", llm, *narrative_prompt(story, prompts)) if budget else 0.0
                 if budget is not None and not budget.reserve(estimate):
                     return [], Usage()
+                if progress is not None:
+                    progress.started(story.id)
                 written = await write_narrative(story, llm, prompts, cache=cache)
+                if progress is not None:
+                    progress.finished(story.id, ok=written.text is not None, tokens=written.usage.total_tokens)
                 if budget is not None:
                     budget.settle(estimate, written.usage.cost_usd)
                 if written.text is not None:
@@ -232,7 +239,11 @@ async def build_brief(
     wanted = llm is not None and options.narrative and len(stories) > 1  # one story: its title is the digest
     estimate = worst_cost("digest", llm, *digest_prompt(stories, prompts)) if llm is not None and budget else 0.0
     if llm is not None and wanted and (budget is None or budget.reserve(estimate)):
+        if progress is not None:
+            progress.started("digest")
         written = await write_digest(stories, llm, prompts, cache=cache)
+        if progress is not None:
+            progress.finished("digest", ok=written.text is not None, tokens=written.usage.total_tokens)
         rejected += written.rejected
         usage.add(written.usage)
         if budget is not None:

@@ -133,7 +133,9 @@ def run_brief(req: BriefRequest) -> int:
                         engine=engine,
                         budget=budget,
                         cache=cache,
+                        progress=progress,
                     )
+                    progress.close()  # the story-writing phase's line
                     built.append(brief)
                 finally:
                     await llm.close()

@@ -24,17 +24,23 @@ import openai
 import pytest
 
 from summarizer.batch import (
+    MAX_BYTES,
+    MAX_REQUESTS,
     BatchError,
     BatchNotReady,
+    batch_files,
     build_batch_lines,
     collect,
+    collect_all,
     completion_text,
     describe,
     is_error,
+    latest_run,
     load_state,
     save_state,
     status,
     submit,
+    submit_all,
     usage_of,
 )
 from summarizer.cache import cache_key
@@ -439,3 +445,119 @@ def test_unknown_batch_surfaces_the_api_error(scripted: tuple[Scripted, openai.O
     _, client = scripted
     with pytest.raises(openai.NotFoundError):
         status(client, "batch-nope")
+
+
+# ------------------------------------------------------------------ one run, several batch files
+
+
+def many_requests(n: int) -> list[tuple[str, dict[str, Any]]]:
+    """``n`` requests built from real seed text, each distinct (its index leads the user message)."""
+    text = EXAMPLES[0].read_text(encoding="utf-8")
+    return [
+        (f"{i:064x}", {"model": MODEL, "messages": [{"role": "user", "content": f"[{i}] {text}"}]}) for i in range(n)
+    ]
+
+
+def test_the_limits_are_the_batch_apis() -> None:
+    assert (MAX_REQUESTS, MAX_BYTES) == (50_000, 200 * 1024 * 1024)
+
+
+def test_batch_files_split_by_request_count_in_order() -> None:
+    reqs = many_requests(25)
+    files = list(batch_files(reqs, max_requests=10))
+    assert [len(f.custom_ids) for f in files] == [10, 10, 5]
+    assert [cid for f in files for cid in f.custom_ids] == [k for k, _ in reqs]  # order kept, none lost
+    for f in files:
+        lines = [json.loads(x) for x in f.text.splitlines()]
+        assert [x["custom_id"] for x in lines] == f.custom_ids and f.text.endswith("\n")
+    # The single-file form is the same text when it fits.
+    assert "".join(f.text for f in batch_files(reqs)) == build_batch_lines(reqs)
+
+
+def test_batch_files_split_by_bytes_and_refuse_an_oversized_request() -> None:
+    reqs = many_requests(12)
+    one = len(build_batch_lines(reqs[:1]).encode())
+    limit = 3 * one + one // 2  # room for three requests per file, not four
+    files = list(batch_files(reqs, max_bytes=limit))
+    assert [len(f.custom_ids) for f in files] == [3, 3, 3, 3]
+    assert all(len(f.text.encode()) <= limit for f in files)
+    with pytest.raises(ValueError, match="over the"):
+        list(batch_files(reqs, max_bytes=one // 2))
+    # Checks run before any file is made: a duplicate at the end stops the run before anything is sent.
+    with pytest.raises(ValueError, match="duplicate"):
+        next(batch_files([*reqs, reqs[0]], max_requests=2))
+
+
+def test_build_batch_lines_refuses_more_than_one_file() -> None:
+    reqs = [(f"{i:x}", {"model": MODEL, "messages": []}) for i in range(MAX_REQUESTS + 1)]
+    with pytest.raises(ValueError, match="at most 50000"):
+        build_batch_lines(reqs)
+
+
+def test_submit_all_splits_records_every_batch_and_collects_them_all(
+    scripted: tuple[Scripted, openai.OpenAI], tmp_path: Path
+) -> None:
+    script, client = scripted
+    state = tmp_path / "batches.json"
+    save_state(state, "batch-older", {"old": {"path": "x"}})  # an earlier run stays recorded, apart
+    reqs = many_requests(25)
+    items = {cid: {"path": f"a{i}.txt"} for i, (cid, _) in enumerate(reqs)}
+    script.fail_in_output = {reqs[3][0]}
+    ids = submit_all(client, reqs, state=state, items=items, max_requests=10)
+    assert len(ids) == 3 and list(script.batches) == ids
+    # Each uploaded file holds its share; each batch is tagged with the run and its part.
+    counts = [len(script.files[script.batches[b]["input_file_id"]]["data"].decode().splitlines()) for b in ids]
+    assert counts == [10, 10, 5]
+    runs = {script.batches[b]["metadata"]["run"] for b in ids}
+    assert len(runs) == 1 and [script.batches[b]["metadata"]["part"] for b in ids] == ["1", "2", "3"]
+    # The state file records every batch id of the run, and their items together.
+    recorded, merged = latest_run(state)
+    assert recorded == ids and merged == items
+    assert set(load_state(state)) == {"batch-older", *ids}
+
+    script.finish(ids[0])
+    script.finish(ids[2])
+    with pytest.raises(BatchNotReady, match=f"1 of 3 .*{ids[1]} is in_progress"):
+        collect_all(client, ids)
+    script.finish(ids[1])
+    results = collect_all(client, ids)
+    assert set(results) == set(items)  # every article of every batch
+    assert is_error(results[reqs[3][0]])
+    assert json.loads(completion_text(results[reqs[24][0]]) or "")["headline"] == f"Headline for {reqs[24][0]}"
+
+
+def test_latest_run_of_an_older_state_file_is_its_last_batch(tmp_path: Path) -> None:
+    state = tmp_path / "batches.json"
+    with pytest.raises(FileNotFoundError):
+        latest_run(state)
+    save_state(state, "batch-1", {"k1": 1})
+    save_state(state, "batch-2", {"k2": 2})
+    assert latest_run(state) == (["batch-2"], {"k2": 2})
+
+
+def test_cli_submit_splits_a_run_and_collect_gathers_every_batch(
+    scripted: tuple[Scripted, openai.OpenAI], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import summarizer.batch
+    from summarizer.batchrun import batch_collect, batch_status, batch_submit
+
+    script, client = scripted
+    url = str(client.base_url).rstrip("/")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-scripted")
+    monkeypatch.setattr(summarizer.batch, "MAX_REQUESTS", 2)  # 3 articles → 2 batch files
+    paths = [*EXAMPLES, tmp_path / "para.txt"]
+    paths[-1].write_text(EXAMPLES[0].read_text(encoding="utf-8").split("\n\n")[3] + "\n", encoding="utf-8")
+    state = tmp_path / "state.json"
+    assert batch_submit(list(map(str, paths)), state=state, model=MODEL, base_url=url, prompts_dir=None) == 0
+    ids, items = latest_run(state)
+    assert len(ids) == 2 and list(script.batches) == ids and len(items) == 3
+    script.finish(ids[0])
+    assert batch_collect(state=state, out=tmp_path / "out", base_url=url, prompts_dir=None) == 1  # one still running
+    assert not (tmp_path / "out" / "brief.json").exists()
+    script.finish(ids[1])
+    assert batch_status(state=state, base_url=url) == 0
+    assert batch_collect(state=state, out=tmp_path / "out", base_url=url, prompts_dir=None) == 0
+    brief = json.loads((tmp_path / "out" / "brief.json").read_text(encoding="utf-8"))
+    assert sorted(r["article"]["path"] for r in brief["results"]) == sorted(map(str, paths))
+    assert all(any(e.startswith("collected from batch ") for e in r["events"]) for r in brief["results"])
+    assert brief["usage"]["calls"] == 3  # every answer of both batches was read

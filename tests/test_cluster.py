@@ -115,3 +115,58 @@ def test_story_weight_orders_sources_then_recency() -> None:
     ordered = order_stories(groups, dates)
     assert [g for g, _ in ordered] == [["c", "d"], ["a", "b"], ["x"], ["y"]]
     assert ordered[0][1] == story_weight(2, new)
+
+
+# ---------------------------------------------------------------- the sparse graph method vs the dense reference
+
+
+def _partition(groups: list[list[str]]) -> set[frozenset[str]]:
+    return {frozenset(g) for g in groups}
+
+
+@pytest.mark.parametrize("threshold", [0.8, DEFAULT_THRESHOLD, 0.9])
+@pytest.mark.parametrize("dense_limit", [4000, 1])  # 1: every component goes through the graph merges
+def test_graph_method_gives_the_dense_clusters_on_the_abc_texts(
+    seeds: list[tuple[str, str]], lee: list[str], monkeypatch: pytest.MonkeyPatch, threshold: float, dense_limit: int
+) -> None:
+    import summarizer.cluster
+
+    monkeypatch.setattr(summarizer.cluster, "DENSE_LIMIT", dense_limit)
+    docs = [(f"lee{i}", t) for i, t in enumerate(lee)] + seeds
+    dense = cluster_articles(docs, threshold=threshold, method="dense")
+    graph = cluster_articles(docs, threshold=threshold)
+    assert _partition(graph) == _partition(dense)
+    assert graph == dense  # same order too: size, then first article
+    assert sum(len(g) > 1 for g in graph) >= 20  # a real test: many multi-article stories
+
+
+def test_copies_enter_once_with_their_weight(seeds: list[tuple[str, str]], lee: list[str]) -> None:
+    """Identical texts (wire copies) are one weighted item in the graph method: same groups as dense."""
+    base = [(f"lee{i}", t) for i, t in enumerate(lee[:150])] + seeds
+    docs = base + [(f"{a}~{k}", t) for k in range(3) for a, t in base[::2]]
+    graph = cluster_articles(docs)
+    assert _partition(graph) == _partition(cluster_articles(docs, method="dense"))
+    for a, _ in base[::2]:
+        assert {f"{a}~{k}" for k in range(3)} <= set(_group_of(graph, a))
+
+
+def test_neighbour_pairs_are_exact_below_a_thousand_articles(lee: list[str]) -> None:
+    import numpy as np
+
+    from summarizer.cluster import neighbour_pairs, tfidf_matrix
+
+    x, _ = tfidf_matrix(lee)
+    min_sim = 1 - DEFAULT_THRESHOLD
+    sims = (x @ x.T).toarray()
+    want = {(int(i), int(j)) for i, j in zip(*np.nonzero(np.triu(sims, 1) > min_sim), strict=True)}
+    i, j = neighbour_pairs(x, min_sim)
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == want and len(i) == len(want) > 500
+    # With few terms counted as rare, every pair found is still a true neighbour, and the pairs that
+    # share a rare term are all found.
+    df = np.asarray((x > 0).sum(axis=0)).ravel()
+    rare = (df <= 5).astype(float)
+    share_rare = ((x > 0).astype(float).multiply(rare) @ (x > 0).astype(float).T).toarray() > 0
+    i, j = neighbour_pairs(x, min_sim, max_df=5)
+    got = set(zip(i.tolist(), j.tolist(), strict=True))
+    assert got <= want
+    assert got == {(a, b) for a, b in want if share_rare[a, b]}

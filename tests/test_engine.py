@@ -25,6 +25,23 @@ def server_url():  # type: ignore[no-untyped-def]
         yield url
 
 
+def test_server_command_threads_and_no_per_token_logits() -> None:
+    import os
+    from pathlib import Path
+
+    from summarizer.engine import cores, server_command
+
+    cmd = server_command(Path("m.gguf"), 8123)
+    opts = dict(zip(cmd[3::2], cmd[4::2], strict=True))  # after: python -m llama_cpp.server
+    n = len(os.sched_getaffinity(0))
+    assert cores() == n
+    assert opts["--n_threads_batch"] == str(n)  # prompt batches: every core
+    assert opts["--n_threads"] == str(max(1, n // 2))  # one token at a time: half, at least one
+    assert opts["--logits_all"] == "false"  # the server's default keeps n_ctx × 262,144 logits per prompt
+    assert opts["--chat_format"] == "gemma" and opts["--host"] == "127.0.0.1" and opts["--port"] == "8123"
+    assert server_command(Path("m.gguf"), 1, threads=1)[cmd.index("--n_threads") + 1] == "1"
+
+
 def _post(url: str, body: dict) -> tuple[int, dict]:  # type: ignore[type-arg]
     req = urllib.request.Request(
         url + "/chat/completions", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
