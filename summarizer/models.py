@@ -7,9 +7,10 @@ Every stage takes and returns these models, so each can be tested (and replaced)
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 # ---------------------------------------------------------------- load / segment
 
@@ -35,6 +36,21 @@ class ArticleRef(BaseModel):
     path: str
     title: str
     date: dt.date | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def outlet(self) -> str:
+        """The outlet's short name, read from the file name ("bbc_2025-05-24.txt" -> "BBC")."""
+        return outlet_name(self.path)
+
+
+def outlet_name(path: str) -> str:
+    """"ap_2025-05-25.txt" -> "AP", "reuters-kyiv.txt" -> "Reuters"; "" when the name says nothing."""
+    stem = path.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    head = re.split(r"[_\-\s.]+", stem, maxsplit=1)[0]
+    if not head.isalpha() or head == stem:
+        return ""  # "article.txt", "12345.txt": no outlet in the name
+    return head.upper() if len(head) <= 4 else head.capitalize()
 
 
 class InputError(BaseModel):
@@ -189,8 +205,37 @@ class Conflict(BaseModel):
 
     label: str = Field(description="What is counted, e.g. 'injured'.")
     values: list[ConflictValue]
-    latest: str | None = Field(None, description="Article id of the most recent report.")
-    note: str = ""
+    latest: str | None = Field(None, description="Article id of the most recent report, when one is newest.")
+    newest: dt.date | None = Field(None, description="Date of the newest report; None when none is dated.")
+    latest_reports: list[str] = Field(
+        default_factory=list, description="Article ids dated ``newest`` (all of them when they tie)."
+    )
+
+
+class Figure(BaseModel):
+    """One figure of a fact and the sources that state it: a fact's figures need not share its sources."""
+
+    text: str = Field(description="The figure as the fact states it, with what it counts: 'six missiles'.")
+    value: float
+    start: int = Field(description="Offset of the figure in the fact's text.")
+    end: int
+    sources: list[str] = Field(description="Article ids that state this figure (of this counted thing).")
+    citations: list[Citation] = Field(description="Per source, the citation that states it.")
+
+
+class FigureMention(BaseModel):
+    """A figure as one source words it."""
+
+    text: str = Field(description="e.g. '1,000-kilometer'.")
+    article: str
+    citation: Citation
+
+
+class Agreement(BaseModel):
+    """One figure stated in two ways (other units, other rounding): an agreement, not a conflict."""
+
+    first: FigureMention
+    second: FigureMention
 
 
 class BriefFact(BaseModel):
@@ -202,9 +247,11 @@ class BriefFact(BaseModel):
     sources: list[str] = Field(default_factory=list, description="Article ids that support it.")
     corroboration: int = 1
     single_source: bool = True
-    agreement: list[str] = Field(
-        default_factory=list, description="Equivalent statements, e.g. '1,000 km [1] ≈ 620 miles [2]'."
+    figures: list[Figure] = Field(default_factory=list, description="The fact's counted figures, each with its sources.")
+    agreement: list[Agreement] = Field(
+        default_factory=list, description="Equivalent statements, e.g. 1,000 km (a1) ≈ 620 miles (a2)."
     )
+    in_conflict: bool = Field(False, description="A 'sources differ' entry cites this fact.")
     origin: Literal["llm", "extractive"] = "llm"
 
 
@@ -214,8 +261,11 @@ class Story(BaseModel):
     summary: str = Field(description="The narrative, with [n] markers that index into ``facts`` (1-based).")
     summary_origin: Literal["llm", "composed"] = "composed"
     articles: list[str] = Field(default_factory=list)
-    facts: list[BriefFact] = Field(default_factory=list)
+    facts: list[BriefFact] = Field(default_factory=list, description="Ranked: the first are the ones to read.")
     conflicts: list[Conflict] = Field(default_factory=list)
+    outlets: dict[str, str] = Field(
+        default_factory=dict, description="Article id -> outlet name, when the story's sources have distinct names."
+    )
     weight: float = 0.0
 
 

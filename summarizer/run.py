@@ -46,6 +46,7 @@ class BriefRequest:
     record: Path | None = None
     quiet: bool = False
     cache_path: Path | None = None
+    max_facts: int = 6  # facts per story in brief.md (brief.json and brief.html keep them all)
 
 
 def _say(msg: str, quiet: bool = False) -> None:
@@ -237,7 +238,7 @@ def run_brief(req: BriefRequest) -> int:
     finally:
         if cache is not None:
             cache.close()
-    paths = write_brief(brief, articles, req.out, req.formats)
+    paths = write_brief(brief, articles, req.out, req.formats, max_facts=req.max_facts)
     if stats.transport_failed:
         _say(
             f"summarizer: the provider failed for {stats.transport_failed} article(s) after bounded retries; "

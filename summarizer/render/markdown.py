@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from summarizer.models import Brief, BriefFact, Conflict, Story
+from summarizer.models import Agreement, Brief, BriefFact, Conflict, ConflictValue, Story
 
 MARKER = re.compile(r"\[(\d+)\]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+# Facts shown per story in brief.md; the rest are in brief.json and brief.html.
+MAX_FACTS = 6
 
 
 def escape(text: str, *, keep_edges: bool = False) -> str:
@@ -50,28 +52,60 @@ def narrative(story: Story, numbers: Mapping[str, int]) -> str:
     return re.sub(r"\s+([.,;:])", r"\1", " ".join(p for p in out if p))
 
 
-def _agreement(line: str, numbers: Mapping[str, int]) -> str:
-    # reconcile writes agreement strings with article ids in brackets: "[a1]".
-    pieces = re.split(r"\[(a\d+)\]", line)
-    return "".join(
-        f"[{numbers[p]}]" if i % 2 and p in numbers else escape(p, keep_edges=True) for i, p in enumerate(pieces)
-    ).strip()
+def agreement(a: Agreement, numbers: Mapping[str, int]) -> str:
+    """'1,000-kilometer [1] ≈ roughly 620-mile [2]'."""
+    first, second = a.first, a.second
+    return (
+        f"{escape(first.text)} {_marks([first.article], numbers)} ≈ {escape(second.text)} "
+        f"{_marks([second.article], numbers)}"
+    )
+
+
+def _outlet(article: str, story: Story, numbers: Mapping[str, int]) -> str:
+    return escape(story.outlets.get(article, "")) or f"[{numbers.get(article, '?')}]"
 
 
 def conflict(c: Conflict, numbers: Mapping[str, int]) -> str:
-    parts = []
+    """'**Injured**: 10 [1] (25 May) vs at least 15 [2] (24 May)': one entry per value, all its sources."""
+    by_value: dict[str, list[ConflictValue]] = {}
     for v in c.values:
-        when = f" ({v.date.day} {v.date:%b})" if v.date else ""
-        parts.append(f"{escape(v.value)} [{numbers.get(v.article, '?')}]{when}")
+        by_value.setdefault(v.value, []).append(v)
+    parts = []
+    for value, vs in by_value.items():
+        dates = sorted({v.date for v in vs if v.date})
+        when = f" ({dates[-1].day} {dates[-1]:%b})" if dates else ""
+        parts.append(f"{escape(value)} {_marks([v.article for v in vs], numbers)}{when}")
     latest = f" — latest report: [{numbers[c.latest]}]" if c.latest is not None and c.latest in numbers else ""
     return f"- **{escape(c.label).capitalize()}**: " + " vs ".join(parts) + latest
 
 
-def render_markdown(brief: Brief) -> str:
+def fact_line(f: BriefFact, story: Story, numbers: Mapping[str, int]) -> list[str]:
+    """'- text [1][2] — 2 sources; BBC only: six missiles', then its unit agreements."""
+    from summarizer.reconcile import thinly_backed
+
+    srcs = fact_sources(f)
+    if f.single_source:
+        tag = f"{_outlet(srcs[0], story, numbers)} only" if srcs else "single source"
+    else:
+        tag = f"{f.corroboration} sources"
+    by_outlet: dict[str, list[str]] = {}
+    for fig in thinly_backed(f):
+        who = " and ".join(_outlet(a, story, numbers) for a in fig.sources)
+        by_outlet.setdefault(who, []).append(escape(fig.text))
+    tag += "".join(f"; {who} only: {', '.join(figs)}" for who, figs in by_outlet.items())
+    if f.origin == "extractive":
+        tag += "; quoted"
+    out = [f"- {escape(f.text)} {_marks(srcs, numbers)} — {tag}"]
+    out += [f"  - agrees: {agreement(a, numbers)}" for a in f.agreement]
+    return out
+
+
+def render_markdown(brief: Brief, *, max_facts: int = MAX_FACTS) -> str:
+    """brief.md: each story shows its ``max_facts`` top-ranked facts and says how many more there are."""
     numbers = source_numbers(brief)
     status = {r.article.id: r.status for r in brief.results}
     lines: list[str] = [f"# {escape(brief.title)}", ""]
-    meta = [f"{len(brief.articles)} article(s)", f"{len(brief.stories)} story(ies)"]
+    meta = [f"{len(brief.articles)} article(s)"]
     if brief.engine:
         meta.append(f"engine: {escape(brief.engine.name)} ({escape(brief.engine.model)})")
     meta.append(f"generated {brief.generated_at:%Y-%m-%d %H:%M} UTC")
@@ -81,15 +115,12 @@ def render_markdown(brief: Brief) -> str:
     for i, story in enumerate(brief.stories, start=1):
         lines += [f"## {i}. {escape(story.title)}", ""]
         origin = "" if story.summary_origin == "llm" else " _(composed from the verified facts)_"
-        lines += [narrative(story, numbers) + origin, "", "**Key facts**", ""]
-        for f in story.facts:
-            srcs = fact_sources(f)
-            tag = "single source" if f.single_source else f"{f.corroboration} sources"
-            if f.origin == "extractive":
-                tag += "; extractive: quoted verbatim, not LLM output"
-            lines.append(f"- {escape(f.text)} {_marks(srcs, numbers)} — {tag}")
-            for a in f.agreement:
-                lines.append(f"  - agrees: {_agreement(a, numbers)}")
+        lines += [narrative(story, numbers) + origin, "", "**Key facts** (quoted: the source's own words)", ""]
+        for f in story.facts[:max_facts]:
+            lines += fact_line(f, story, numbers)
+        hidden = len(story.facts) - max_facts
+        if hidden > 0:
+            lines.append(f"- _{hidden} more fact{'s' if hidden != 1 else ''} in brief.json and brief.html_")
         if story.conflicts:
             lines += ["", "**Sources differ**", ""]
             lines += [conflict(c, numbers) for c in story.conflicts]
@@ -103,12 +134,9 @@ def render_markdown(brief: Brief) -> str:
         lines += ["", "## Inputs not used", ""]
         lines += [f"- `{e.path.replace('`', '')}`: {escape(e.reason)}" for e in brief.errors]
     lines += ["", "## Audit", ""]
-    lines.append(
-        f"{len(brief.rejected)} piece(s) of LLM output were rejected by verification and kept out of this brief; "
-        "brief.json lists each with its reasons."
-    )
     u = brief.usage
     lines.append(
+        f"{len(brief.rejected)} piece(s) of LLM output rejected by verification (reasons in brief.json). "
         f"LLM calls: {u.calls}, tokens: {u.prompt_tokens}+{u.completion_tokens}, estimated cost: ${u.cost_usd:.4f}."
     )
     return "\n".join(lines).rstrip() + "\n"
