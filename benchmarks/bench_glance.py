@@ -47,7 +47,7 @@ def _figures_corrected(brief) -> int:  # type: ignore[no-untyped-def]
 
 
 def _report(name: str, brief, results, max_facts: int) -> None:  # type: ignore[no-untyped-def]
-    from summarizer.render.markdown import render_markdown
+    from summarizer.render.markdown import render_markdown, word_count
 
     facts_in = {r.article.id: len(r.facts) for r in results}
     stories = brief.stories
@@ -68,7 +68,7 @@ def _report(name: str, brief, results, max_facts: int) -> None:  # type: ignore[
     print(f"duplicates merged: {sum(given) - sum(merged)} ({cross} facts now carry 2+ sources)")
     print(f"figures whose corroboration differs from their fact's (corrected): {_figures_corrected(brief)}")
     print(f"conflicts: {sum(len(s.conflicts) for s in stories)}")
-    print(f"words in brief.md: {len(md.split())}")
+    print(f"words in brief.md: {word_count(md)} ({len(md.split())} whitespace tokens)")
 
 
 def _similarity(max_stories: int) -> None:

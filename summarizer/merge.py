@@ -94,7 +94,7 @@ def conflict_line(c: Conflict, fact_index: Mapping[str, int]) -> str:
     return f"{c.label}: " + " vs ".join(parts)
 
 
-NARRATIVE_FIGURES = 5
+NARRATIVE_FIGURES = 4
 TITLE_CHARS = 110
 _ACCORDING = re.compile(r"(?i)\baccording to ((?:[\w’'-]+ ?){1,4}?)(?=[,.;]|$)")
 _SAID = re.compile(r"((?:[A-Z][\w’'-]*,? ){1,5})(?:said|says|told)\b")
@@ -129,9 +129,14 @@ def _sentence(text: str) -> str:
 
 
 def narrative_evidence(facts: Sequence[BriefFact], outlets: Mapping[str, str]) -> list[BriefFact]:
-    """The facts as a composed narrative may cite them: each with the outlets that report it, so that
-    "BBC reported …" is checked against the fact's own sources like any other word."""
-    return [f.model_copy(update={"text": f"{_who(f.sources, outlets)} report: {f.text}"}) for f in facts]
+    """The facts as a composed narrative may cite them: each with the outlets that report it (and whether
+    sources differ on it), so that "BBC reported …" is checked against the fact's own data like any word."""
+    return [
+        f.model_copy(
+            update={"text": f"{_who(f.sources, outlets)} report: {f.text}" + (" Sources differ." if f.in_conflict else "")}
+        )
+        for f in facts
+    ]
 
 
 def compose_narrative(
@@ -175,21 +180,29 @@ def compose_narrative(
                 continue
             k = index[v.fact]
             source = _who([v.article], outlets)
-            parts.append(f"{source} reported {v.value} [{k}]{_attribution(facts[k - 1].text)}")
+            parts.append(f"{source} reported {v.value} {c.label} [{k}]{_attribution(facts[k - 1].text)}")
         if len(parts) > 1:
-            sentences.append(f"On the {c.label}, " + "; ".join(parts) + ".")
+            sentences.append(f"Sources differ on the {c.label}: " + ", while ".join(parts) + ".")
 
-    # 3. What only one source says: single-source facts with a precise figure first.
+    # 3. What only one source says: per outlet, its single-source fact with the most precise figure.
     from summarizer.reconcile import distinctive_value
 
+    def precision(f: BriefFact) -> tuple[int, int]:
+        return (
+            sum(distinctive_value(g.value) for g in f.figures),
+            sum(any(ch.isdigit() for ch in g.text) for g in f.figures),
+        )
+
     single = [(i, f) for i, f in enumerate(facts, start=1) if f.single_source and not f.in_conflict and f.figures]
-    single.sort(key=lambda t: (-sum(distinctive_value(g.value) for g in t[1].figures), t[0]))
-    by_outlet: dict[str, list[str]] = {}
-    for i, f in single[:3]:
-        by_outlet.setdefault(f.sources[0], []).append(f"{f.figures[0].text} [{i}]")
-    if by_outlet:
-        clauses = [f"only {_who([a], outlets)} reports {_listing(p)}" for a, p in by_outlet.items()]
-        text = "; ".join(clauses)
+    best: dict[str, tuple[int, BriefFact]] = {}
+    for i, f in sorted(single, key=lambda t: (tuple(-x for x in precision(t[1])), t[0])):
+        best.setdefault(f.sources[0], (i, f))
+    clauses = []
+    for a, (i, f) in list(best.items())[:2]:
+        fig = max(f.figures, key=lambda g: (distinctive_value(g.value), any(ch.isdigit() for ch in g.text)))
+        clauses.append(f"only {_who([a], outlets)} reports {fig.text} [{i}]")
+    if clauses:
+        text = ", and ".join(clauses)
         sentences.append(text[0].upper() + text[1:] + ".")
 
     kept = [s for s in sentences[:4] if not check_narrative(s, evidence)]

@@ -15,7 +15,7 @@ Rules (all deterministic):
   :class:`BriefFact` carrying every citation, provided one side states every counted figure of the
   other (so the text shown loses nothing) and nothing in them contradicts: facts whose figures differ
   stay apart and feed the conflicts. The text shown is the covering fact's; when both cover each
-  other, the first fact's (articles in natural id order a1, a2, ..., a10; facts in their order).
+  other, the shorter one's (on a tie the first: articles in natural id order a1, a2, ..., a10).
 * Each counted figure of a fact lists the sources that state it (``BriefFact.figures``), from every
   fact of the story: a merged sentence may carry figures only one source gives.
 * Two quantities from different articles with the same counted words that ``relation`` calls
@@ -426,7 +426,8 @@ def _group(r: _Reconciler) -> list[_Group]:
             if r.covered(rj, ri):
                 new_rep = ga.rep
                 if r.covered(ri, rj):
-                    new_rep = min(ga.rep, gb.rep)  # they say the same: the first one speaks
+                    # They say the same: the shorter one speaks (the first one on a tie).
+                    new_rep = min(ga.rep, gb.rep, key=lambda k: (len(items[k].fact.text), k))
             elif r.covered(ri, rj):
                 new_rep = gb.rep
             else:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from summarizer.merge import cut_title
 from summarizer.models import Agreement, Brief, BriefFact, Conflict, ConflictValue, Story
 
 MARKER = re.compile(r"\[(\d+)\]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 # Facts shown per story in brief.md; the rest are in brief.json and brief.html.
 MAX_FACTS = 6
+# The Sources list names each article; its full title is in brief.json.
+SOURCE_TITLE_CHARS = 48
 
 
 def escape(text: str, *, keep_edges: bool = False) -> str:
@@ -25,6 +28,11 @@ def escape(text: str, *, keep_edges: bool = False) -> str:
     if keep_edges:  # a piece between markers keeps its outer spaces
         return re.sub(r"\s+", " ", text)
     return " ".join(text.split())
+
+
+def word_count(text: str) -> int:
+    """Words a reader reads: whitespace-separated tokens with a letter or digit (not "—", "·", "-")."""
+    return sum(any(ch.isalnum() for ch in t) for t in text.split())
 
 
 def source_numbers(brief: Brief) -> dict[str, int]:
@@ -43,10 +51,12 @@ def narrative(story: Story, numbers: Mapping[str, int]) -> str:
     out: list[str] = []
     pos = 0
     for m in MARKER.finditer(story.summary):
-        out.append(escape(story.summary[pos : m.start()]))
+        between = story.summary[pos : m.start()]
         k = int(m.group(1))
-        if 1 <= k <= len(story.facts):
-            out.append(_marks(fact_sources(story.facts[k - 1]), numbers))
+        marks = _marks(fact_sources(story.facts[k - 1]), numbers) if 1 <= k <= len(story.facts) else ""
+        if between.strip() or not out or marks != out[-1]:  # "[1][2] [1][2]" for two facts reads as one
+            out.append(escape(between))
+            out.append(marks)
         pos = m.end()
     out.append(escape(story.summary[pos:]))
     return re.sub(r"\s+([.,;:])", r"\1", " ".join(p for p in out if p))
@@ -79,23 +89,23 @@ def conflict(c: Conflict, numbers: Mapping[str, int]) -> str:
     return f"- **{escape(c.label).capitalize()}**: " + " vs ".join(parts) + latest
 
 
-def fact_line(f: BriefFact, story: Story, numbers: Mapping[str, int]) -> list[str]:
-    """'- text [1][2] — 2 sources; BBC only: six missiles', then its unit agreements."""
+def fact_line(f: BriefFact, story: Story, numbers: Mapping[str, int], *, all_quoted: bool = False) -> list[str]:
+    """'- text [1][2] — BBC only: six missiles', then its unit agreements. ``all_quoted``: the
+    heading already says every fact is quoted verbatim."""
     from summarizer.reconcile import thinly_backed
 
     srcs = fact_sources(f)
-    if f.single_source:
-        tag = f"{_outlet(srcs[0], story, numbers)} only" if srcs else "single source"
-    else:
-        tag = f"{f.corroboration} sources"
+    # The markers name the sources; only a single source is said in words.
+    tags = [f"{_outlet(srcs[0], story, numbers)} only" if srcs else "single source"] if f.single_source else []
     by_outlet: dict[str, list[str]] = {}
     for fig in thinly_backed(f):
         who = " and ".join(_outlet(a, story, numbers) for a in fig.sources)
         by_outlet.setdefault(who, []).append(escape(fig.text))
-    tag += "".join(f"; {who} only: {', '.join(figs)}" for who, figs in by_outlet.items())
-    if f.origin == "extractive":
-        tag += "; quoted"
-    out = [f"- {escape(f.text)} {_marks(srcs, numbers)} — {tag}"]
+    tags += [f"{who} only: {', '.join(figs)}" for who, figs in by_outlet.items()]
+    if f.origin == "extractive" and not all_quoted:
+        tags.append("quoted")
+    tag = f" — {'; '.join(tags)}" if tags else ""
+    out = [f"- {escape(f.text)} {_marks(srcs, numbers)}{tag}"]
     out += [f"  - agrees: {agreement(a, numbers)}" for a in f.agreement]
     return out
 
@@ -115,12 +125,15 @@ def render_markdown(brief: Brief, *, max_facts: int = MAX_FACTS) -> str:
     for i, story in enumerate(brief.stories, start=1):
         lines += [f"## {i}. {escape(story.title)}", ""]
         origin = "" if story.summary_origin == "llm" else " _(composed from the verified facts)_"
-        lines += [narrative(story, numbers) + origin, "", "**Key facts** (quoted: the source's own words)", ""]
-        for f in story.facts[:max_facts]:
-            lines += fact_line(f, story, numbers)
+        shown = story.facts[:max_facts]
+        all_quoted = bool(shown) and all(f.origin == "extractive" for f in shown)
+        heading = "**Key facts** (quoted verbatim)" if all_quoted else "**Key facts**"
+        lines += [narrative(story, numbers) + origin, "", heading, ""]
+        for f in shown:
+            lines += fact_line(f, story, numbers, all_quoted=all_quoted)
         hidden = len(story.facts) - max_facts
         if hidden > 0:
-            lines.append(f"- _{hidden} more fact{'s' if hidden != 1 else ''} in brief.json and brief.html_")
+            lines.append(f"- _+{hidden} more fact{'s' if hidden != 1 else ''} in brief.json/.html_")
         if story.conflicts:
             lines += ["", "**Sources differ**", ""]
             lines += [conflict(c, numbers) for c in story.conflicts]
@@ -129,14 +142,15 @@ def render_markdown(brief: Brief, *, max_facts: int = MAX_FACTS) -> str:
     for ref in brief.articles:
         when = ref.date.isoformat() if ref.date else "date unknown"
         mark = " — extractive evidence only" if status.get(ref.id) == "extractive" else ""
-        lines.append(f"[{numbers[ref.id]}] {escape(ref.title)} — {when} — `{ref.path.replace('`', '')}`{mark}")
+        title = escape(cut_title(ref.title, SOURCE_TITLE_CHARS))
+        lines.append(f"[{numbers[ref.id]}] {title} — {when} — `{ref.path.replace('`', '')}`{mark}")
     if brief.errors:
         lines += ["", "## Inputs not used", ""]
         lines += [f"- `{e.path.replace('`', '')}`: {escape(e.reason)}" for e in brief.errors]
-    lines += ["", "## Audit", ""]
     u = brief.usage
-    lines.append(
-        f"{len(brief.rejected)} piece(s) of LLM output rejected by verification (reasons in brief.json). "
-        f"LLM calls: {u.calls}, tokens: {u.prompt_tokens}+{u.completion_tokens}, estimated cost: ${u.cost_usd:.4f}."
-    )
+    lines += [
+        "",
+        f"_Audit: {len(brief.rejected)} LLM output(s) rejected (see brief.json) · {u.calls} LLM calls · "
+        f"{u.prompt_tokens}+{u.completion_tokens} tokens · ${u.cost_usd:.4f}_",
+    ]
     return "\n".join(lines).rstrip() + "\n"
