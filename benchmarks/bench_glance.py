@@ -121,7 +121,10 @@ def _similarity(max_stories: int) -> None:
         if same_event(a[2], b[2], a[3], b[3]):
             (within if same_story else across).append((a, b))
     n_multi = sum(len(g) > 1 for g in groups)
-    print(f"\n== similarity rule on the ABC texts ({len(facts)} extractive facts, {len(groups)} stories, {n_multi} multi-article)")
+    print(
+        f"\n== similarity rule on the ABC texts ({len(facts)} extractive facts, {len(groups)} stories, "
+        f"{n_multi} with 2+ articles)"
+    )
     print(f"same-event merges between facts of one story: {len(within)} of {judged_within} cross-source pairs")
     print(f"false merges between facts of different stories: {len(across)} of {judged_across} pairs")
     for a, b in (within + across)[:12]:

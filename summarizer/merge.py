@@ -133,7 +133,9 @@ def narrative_evidence(facts: Sequence[BriefFact], outlets: Mapping[str, str]) -
     sources differ on it), so that "BBC reported …" is checked against the fact's own data like any word."""
     return [
         f.model_copy(
-            update={"text": f"{_who(f.sources, outlets)} report: {f.text}" + (" Sources differ." if f.in_conflict else "")}
+            update={
+                "text": f"{_who(f.sources, outlets)} report: {f.text}" + (" Sources differ." if f.in_conflict else "")
+            }
         )
         for f in facts
     ]
@@ -226,7 +228,7 @@ def cut_title(title: str, limit: int = TITLE_CHARS) -> str:
     title = " ".join(title.split())
     if len(title) <= limit:
         return title
-    head = title[: limit + 1].rsplit(" ", 1)[0] if " " in title[:limit + 1] else title[:limit]
+    head = title[: limit + 1].rsplit(" ", 1)[0] if " " in title[: limit + 1] else title[:limit]
     return head.rstrip(" ,;:–—-") + "…"
 
 

@@ -45,7 +45,7 @@ class ArticleRef(BaseModel):
 
 
 def outlet_name(path: str) -> str:
-    """"ap_2025-05-25.txt" -> "AP", "reuters-kyiv.txt" -> "Reuters"; "" when the name says nothing."""
+    """Outlet from a file name: 'ap_2025-05-25.txt' -> 'AP', 'reuters-kyiv.txt' -> 'Reuters'; '' if none."""
     stem = path.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
     head = re.split(r"[_\-\s.]+", stem, maxsplit=1)[0]
     if not head.isalpha() or head == stem:
@@ -247,7 +247,9 @@ class BriefFact(BaseModel):
     sources: list[str] = Field(default_factory=list, description="Article ids that support it.")
     corroboration: int = 1
     single_source: bool = True
-    figures: list[Figure] = Field(default_factory=list, description="The fact's counted figures, each with its sources.")
+    figures: list[Figure] = Field(
+        default_factory=list, description="The fact's counted figures, each with its sources."
+    )
     agreement: list[Agreement] = Field(
         default_factory=list, description="Equivalent statements, e.g. 1,000 km (a1) ≈ 620 miles (a2)."
     )

@@ -521,7 +521,7 @@ def _figures(r: _Reconciler, g: _Group, index: Mapping[tuple[object, ...], list[
         sources: dict[str, Citation] = {rep.article: _quote_for(rep.fact, m.q)}
         candidates = set(g.members)
         for key in [("noun", m.q.kind, s) for s in m.key] + [("value", m.q.kind, m.q.value)]:
-            candidates.update(index.get(key, ())[:BUCKET_CAP * 4])
+            candidates.update(index.get(key, ())[: BUCKET_CAP * 4])
         for v in sorted(candidates):
             other = items[v]
             if other.article in sources:
@@ -638,8 +638,8 @@ def reconcile(
     fact_of_item: dict[int, int] = {i: n for n, g in enumerate(groups) for i in g.members}
     index: dict[tuple[object, ...], list[int]] = {}
     for i, it in enumerate(items):
-        for key in _bucket_keys(it, ()):
-            index.setdefault(key, []).append(i)
+        for bucket in _bucket_keys(it, ()):
+            index.setdefault(bucket, []).append(i)
     components = _conflicts(r, fact_of_item)
     conflicted = {fact_of_item[i] for _, nodes in components for i, _ in nodes}
 
@@ -656,7 +656,7 @@ def reconcile(
                 if (c.article, c.start, c.end) not in seen:
                     seen.add((c.article, c.start, c.end))
                     citations.append(c)
-        fact = BriefFact(
+        merged = BriefFact(
             id="",
             text=items[g.rep].fact.text,
             citations=citations,
@@ -670,14 +670,14 @@ def reconcile(
         )
         position = min(c.sentence for c in citations)
         newest = max((d for a in sources if (d := dates.get(a)) is not None), default=None)
-        drafts.append((rank_key(fact, position, newest), n, fact))
+        drafts.append((rank_key(merged, position, newest), n, merged))
     drafts.sort(key=lambda d: (d[0], d[1]))
     fact_id: dict[int, str] = {}
     brief_facts: list[BriefFact] = []
-    for k, (_, n, fact) in enumerate(drafts, start=1):
-        fact.id = f"f{k}"
-        fact_id[n] = fact.id
-        brief_facts.append(fact)
+    for k, (_, n, merged) in enumerate(drafts, start=1):
+        merged.id = f"f{k}"
+        fact_id[n] = merged.id
+        brief_facts.append(merged)
 
     conflicts: list[Conflict] = []
     for label, nodes in components:
@@ -691,19 +691,20 @@ def reconcile(
             )
             for i, m in nodes
         ]
-        conflicts.append(Conflict(label=label, values=values, **_latest(values)))
+        latest, newest, top = _latest(values)
+        conflicts.append(Conflict(label=label, values=values, latest=latest, newest=newest, latest_reports=top))
     return brief_facts, conflicts
 
 
-def _latest(values: list[ConflictValue]) -> dict[str, object]:
+def _latest(values: list[ConflictValue]) -> tuple[str | None, dt.date | None, list[str]]:
+    """(the one latest article or None, the newest date, the articles dated so)."""
     dated = {v.article: v.date for v in values if v.date is not None}
     if not dated:
-        return {"latest": None, "newest": None, "latest_reports": []}
+        return None, None, []
     newest = max(dated.values())
     top = sorted({a for a, d in dated.items() if d == newest}, key=_natural)
-    articles = {v.article for v in values}
-    latest = top[0] if len(top) == 1 and len(articles) > 1 else None
-    return {"latest": latest, "newest": newest, "latest_reports": top}
+    latest = top[0] if len(top) == 1 and len({v.article for v in values}) > 1 else None
+    return latest, newest, top
 
 
 # ---------------------------------------------------------------- trimming quoted sentences
@@ -722,8 +723,8 @@ def trim_quote(fact: Fact, doc: Document) -> Fact:
     """A verbatim (extractive) fact cut to the clauses that carry its figures, when verify passes the cut.
 
     Only leading or trailing clauses that hold no counted figure (bar "one"/"two" in words) and no
-    attribution ("officials said") are dropped; the rest must start a sentence (a capital letter) and keep every figure. The citation
-    then points at the clause span: ``text[start:end] == quote`` still holds.
+    attribution ("officials said") are dropped; the rest must start with a capital letter and keep every
+    figure. The citation then points at the clause span: ``text[start:end] == quote`` still holds.
     """
     from summarizer.quantities import cached_quantities
     from summarizer.verify import check_fact

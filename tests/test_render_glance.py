@@ -103,7 +103,9 @@ def test_duplicates_merge_and_ranking_puts_corroborated_facts_first(
         assert f["text"] in [c["quote"] for c in f["citations"]]
         for c in f["citations"]:
             assert texts[c["article"]][c["start"] : c["end"]] == c["quote"]
-    assert any(f["text"] == "Kyiv and Moscow agreed to swap 1,000 prisoners of war and civilian detainees each." for f in facts)
+    assert any(
+        f["text"] == "Kyiv and Moscow agreed to swap 1,000 prisoners of war and civilian detainees each." for f in facts
+    )
 
 
 def test_json_figures_carry_their_own_sources(extractive: tuple[dict[str, Any], str, str]) -> None:
@@ -140,7 +142,10 @@ def test_composed_narrative_says_who_reports_what_and_verifies(extractive: tuple
 def test_title_is_the_shortest_lead_cut_at_a_word(extractive: tuple[dict[str, Any], str, str]) -> None:
     brief, md, _ = extractive
     (story,) = brief["stories"]
-    assert story["title"] == "Russia and Ukraine have swapped hundreds more prisoners, according to the Russian defence ministry."
+    assert (
+        story["title"]
+        == "Russia and Ukraine have swapped hundreds more prisoners, according to the Russian defence ministry."
+    )
     assert f"## 1. {story['title']}" in md
     long = "Russia and Ukraine exchanged hundreds of prisoners Saturday even as deadly Russian drone strikes battered"
     assert cut_title(long, 40) == "Russia and Ukraine exchanged hundreds of…"  # 40 characters fit

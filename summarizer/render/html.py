@@ -220,8 +220,8 @@ def _fact(f: BriefFact, story: Story, ctx: _Ctx, anchor: str) -> str:
 
     srcs = f.sources or list(dict.fromkeys(c.article for c in f.citations))
     if f.single_source:
-        who = _outlet(srcs[0], story, ctx) if srcs else "single source"
-        badge = f'<span class="badge single">{e(who)} only</span>' if srcs else '<span class="badge single">single source</span>'
+        who = f"{_outlet(srcs[0], story, ctx)} only" if srcs else "single source"
+        badge = f'<span class="badge single">{e(who)}</span>'
     else:
         badge = f'<span class="badge multi">{f.corroboration} sources agree</span>'
     thin: dict[int, str] = {}
