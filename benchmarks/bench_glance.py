@@ -127,9 +127,9 @@ def _similarity(max_stories: int) -> None:
     )
     print(f"same-event merges between facts of one story: {len(within)} of {judged_within} cross-source pairs")
     print(f"false merges between facts of different stories: {len(across)} of {judged_across} pairs")
-    for a, b in (within + across)[:12]:
-        tag = "within" if (a, b) in within else "ACROSS"
-        print(f"  [{tag}] {a[1][:90]!r}\n           ~ {b[1][:90]!r}")
+    for tag, found, limit in (("FALSE, across stories", across, len(across)), ("within a story", within, 15)):
+        for a, b in found[:limit]:
+            print(f"  [{tag}] {a[1][:100]!r}\n      ~ {b[1][:100]!r}")
     dup = sum(
         near_duplicate(a[2], b[2], a[3], b[3]) for x, y in sorted(pairs) if (a := facts[x])[0] == (b := facts[y])[0]
     )

@@ -65,7 +65,7 @@ CONTEXT_LINK = 0.25
 CONFLICT_CONTEXT = 0.3
 # Same event from two sources: this share of the smaller fact's content stems is in the other, and at
 # least SHARED_STEMS of them (measured on the seeds and the ABC texts: benchmarks/bench_glance.py).
-SAME_EVENT = 0.6
+SAME_EVENT = 0.75
 SHARED_STEMS = 4
 # One source repeating itself (a title line and its first sentence): nearly all of the smaller fact.
 NEAR_DUPLICATE = 0.85
@@ -344,13 +344,16 @@ def _overlap(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> tupl
 
 
 def same_event(a: set[str], b: set[str], names_a: frozenset[str], names_b: frozenset[str]) -> bool:
-    """Two statements of one event: most of the smaller one's content stems (>= ``SAME_EVENT``, at least
-    ``SHARED_STEMS``) are in the other, and every name the smaller one gives is in the other."""
-    shared, share = _overlap(a, b)
+    """Two statements of one event: the same entities (every name the smaller one gives is in the other,
+    and they share one if both name any) and the same predicate (at least ``SHARED_STEMS`` of their other
+    content stems shared, and ``SAME_EVENT`` of the smaller one's). Names are left out of the word count:
+    "New South Wales" in two sentences is one shared place, not three shared words."""
+    words_a, words_b = a - names_a, b - names_b
+    shared, share = _overlap(words_a, words_b)
     if shared < SHARED_STEMS or share < SAME_EVENT:
         return False
-    small_names, other = (names_a, b) if len(a) <= len(b) else (names_b, a)
-    return small_names <= other
+    small_names, other = (names_a, b) if len(words_a) <= len(words_b) else (names_b, a)
+    return small_names <= other and (not names_a or not names_b or bool(names_a & names_b))
 
 
 def near_duplicate(a: set[str], b: set[str], names_a: frozenset[str], names_b: frozenset[str]) -> bool:
