@@ -93,7 +93,7 @@ _STOP = _words(
     having do did does not no so if its their his her them they it this these those there here the a an
     would could will may might can should must also including"""
 )
-_BE = _words("were was are is been being be reportedly already now still more than")
+_BE = _words("were was are is been being be have has had reportedly already now still more than")
 # Modifiers and generic heads that say nothing about *what* is counted.
 _GENERIC = _words(
     """people person persons others other individuals more additional further some about around total
@@ -529,8 +529,9 @@ def _figures(r: _Reconciler, g: _Group, index: Mapping[tuple[object, ...], list[
             other = items[v]
             if other.article in sources:
                 continue
-            if any(r.same_thing(m, y, rep, other) for y in other.mentions):
-                sources[other.article] = _quote_for(other.fact, next(y.q for y in other.mentions if m.same[id(y)]))
+            stated = next((y for y in other.mentions if r.same_thing(m, y, rep, other)), None)
+            if stated is not None:
+                sources[other.article] = _quote_for(other.fact, stated.q)
         ordered = sorted(sources, key=_natural)
         out.append(
             Figure(

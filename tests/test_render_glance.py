@@ -163,3 +163,17 @@ def test_verified_llm_headline_is_the_title_and_llm_facts_get_figure_sources(tmp
     six = next(g for g in strike["figures"] if g["text"] == "six missiles")
     assert six["sources"] == ["a2"] and strike["corroboration"] == 2
     assert "BBC only: six missiles" in md
+
+
+def test_no_unverified_number_in_the_short_brief(extractive: tuple[dict[str, Any], str, str]) -> None:
+    from summarizer.factcheck import verify_summary
+
+    _, md, _ = extractive
+    body = md.split("\n## 1.", 1)[1].split("\n## Sources", 1)[0]
+    body = re.sub(r"\(\d{1,2} [A-Z][a-z]{2}\)", "", body)  # conflict dates come from the article headers
+    count = re.compile(r"(?m)^- _\+\d+ more facts in brief\.json/\.html_$")
+    assert len(count.findall(body)) == 1  # the only number that is the brief's own
+    sources = [(p.name, p.read_text(encoding="utf-8")) for p in (AP, BBC)]
+    report = verify_summary(count.sub("", body), sources)
+    assert report.numbers_checked > 15
+    assert report.ok, [i.finding.reason for i in report.issues]
