@@ -42,6 +42,11 @@ def _brief(paths: Sequence[Path]):  # type: ignore[no-untyped-def]
     return brief, docs, results
 
 
+def _trimmed(fact) -> set[str]:  # type: ignore[no-untyped-def]
+    # A trimmed quote's citation is a clause span, not one of the result's citations: not a support sentence.
+    return {c.article for c in fact.citations if c.quote == fact.text}
+
+
 def _figures_corrected(brief) -> int:  # type: ignore[no-untyped-def]
     return sum(len(g.sources) != f.corroboration for s in brief.stories for f in s.facts for g in f.figures)
 
@@ -56,6 +61,12 @@ def _report(name: str, brief, results, max_facts: int) -> None:  # type: ignore[
     shown = [min(max_facts, n) for n in merged]
     md = render_markdown(brief, max_facts=max_facts)
     cross = sum(len(f.sources) > 1 for s in stories for f in s.facts)
+    quoted = {(c.article, c.start, c.end) for r in results for f in r.facts for c in f.citations}
+    by_sentence = sum(
+        any((c.article, c.start, c.end) not in quoted and c.article not in _trimmed(f) for c in f.citations)
+        for s in stories
+        for f in s.facts
+    )
     print(f"\n== {name}: {len(stories)} stor{'y' if len(stories) == 1 else 'ies'}, {len(results)} articles")
     if len(stories) == 1:
         print(f"facts per story: sources gave {given[0]}, after merging {merged[0]}, shown in brief.md {shown[0]}")
@@ -66,6 +77,7 @@ def _report(name: str, brief, results, max_facts: int) -> None:  # type: ignore[
             f"shown in brief.md {statistics.mean(shown):.1f} / {max(shown)}"
         )
     print(f"duplicates merged: {sum(given) - sum(merged)} ({cross} facts now carry 2+ sources)")
+    print(f"facts corroborated by another source's sentence that is no fact of its own: {by_sentence}")
     print(f"figures whose corroboration differs from their fact's (corrected): {_figures_corrected(brief)}")
     print(f"conflicts: {sum(len(s.conflicts) for s in stories)}")
     print(f"words in brief.md: {word_count(md)} ({len(md.split())} whitespace tokens)")
@@ -77,6 +89,7 @@ def _similarity(max_stories: int) -> None:
 
     from summarizer.cluster import cluster_articles
     from summarizer.load import load_inputs
+    from summarizer.merge import support_sentences
     from summarizer.reconcile import event_terms, near_duplicate, same_event
     from summarizer.segment import segment
     from summarizer.verify import verify_extraction
@@ -92,19 +105,22 @@ def _similarity(max_stories: int) -> None:
     docs = {a.id: segment(a) for a in loaded.articles}
     groups = cluster_articles([(aid, d.article.text) for aid, d in docs.items()])
     story_of = {a: k for k, g in enumerate(groups) for a in g}
+    # Every prose sentence, not only the extractive facts: a sentence no fact quotes may still corroborate
+    # another source's fact (merge.support_sentences), so the rule is judged on all of them.
     facts = []
     for aid, d in docs.items():
-        for f in verify_extraction(None, d).facts:
-            facts.append((aid, f.text, *event_terms(f.text)))
+        result = verify_extraction(None, d)
+        for f in [*result.facts, *support_sentences(result, d)]:
+            facts.append((aid, f.text, event_terms(f.text)))
     # Candidate pairs share a content stem (inverted index); every pair of different articles is judged.
     index: dict[str, list[int]] = {}
-    for n, (_, _, stems, _) in enumerate(facts):
-        for s in stems:
+    for n, (_, _, terms) in enumerate(facts):
+        for s in terms.stems:
             index.setdefault(s, []).append(n)
     pairs: set[tuple[int, int]] = set()
     for ids in index.values():
-        if len(ids) > 200:
-            continue  # a stem in 200+ facts ("year", "government") links nothing by itself
+        if len(ids) > 400:
+            continue  # a stem in 400+ sentences ("year", "government") links nothing by itself
         for x in range(len(ids)):
             for y in range(x + 1, len(ids)):
                 pairs.add((ids[x], ids[y]))
@@ -118,20 +134,20 @@ def _similarity(max_stories: int) -> None:
             judged_within += 1
         else:
             judged_across += 1
-        if same_event(a[2], b[2], a[3], b[3]):
+        if same_event(a[2], b[2]):
             (within if same_story else across).append((a, b))
     n_multi = sum(len(g) > 1 for g in groups)
     print(
-        f"\n== similarity rule on the ABC texts ({len(facts)} extractive facts, {len(groups)} stories, "
+        f"\n== similarity rule on the ABC texts ({len(facts)} prose sentences, {len(groups)} stories, "
         f"{n_multi} with 2+ articles)"
     )
-    print(f"same-event merges between facts of one story: {len(within)} of {judged_within} cross-source pairs")
-    print(f"false merges between facts of different stories: {len(across)} of {judged_across} pairs")
+    print(f"same-event links between sentences of one story: {len(within)} of {judged_within} cross-source pairs")
+    print(f"false links between sentences of different stories: {len(across)} of {judged_across} pairs")
     for tag, found, limit in (("FALSE, across stories", across, len(across)), ("within a story", within, 15)):
         for a, b in found[:limit]:
             print(f"  [{tag}] {a[1][:100]!r}\n      ~ {b[1][:100]!r}")
     dup = sum(
-        near_duplicate(a[2], b[2], a[3], b[3]) for x, y in sorted(pairs) if (a := facts[x])[0] == (b := facts[y])[0]
+        near_duplicate(a[2], b[2]) for x, y in sorted(pairs) if (a := facts[x])[0] == (b := facts[y])[0]
     )
     print(f"near-duplicates within one article: {dup}")
 

@@ -25,6 +25,7 @@ from summarizer.models import (
     BriefFact,
     Conflict,
     Document,
+    Fact,
     LLMDigest,
     LLMNarrative,
     Rejection,
@@ -254,6 +255,25 @@ def story_outlets(articles: Sequence[ArticleRef]) -> dict[str, str]:
     return names
 
 
+SUPPORT_MIN_WORDS = 6
+
+
+def support_sentences(result: ArticleResult, doc: Document) -> list[Fact]:
+    """An article's prose sentences that none of its facts quote, verbatim: they may corroborate another
+    source's fact ("debris fell on a shopping mall"), as figure-free sentences are no fact of their own."""
+    from summarizer.verify import addresses_the_model
+
+    cited = {c.sentence for f in result.facts for c in f.citations}
+    return [
+        Fact(id=f"{doc.article.id}-s{s.id}", text=s.text, citations=[doc.quote(s.id)], origin="extractive")
+        for s in doc.sentences
+        if s.id not in cited
+        and len(s.text.split()) >= SUPPORT_MIN_WORDS
+        and s.text.rstrip()[-1:] in ".!?”\"'’"
+        and not addresses_the_model(s.text)
+    ]
+
+
 def build_stories(results: Sequence[ArticleResult], docs: Mapping[str, Document]) -> list[Story]:
     """Cluster, reconcile and order; narratives are composed here and may be replaced by the LLM's."""
     from summarizer.cluster import cluster_articles, story_weight
@@ -273,7 +293,8 @@ def build_stories(results: Sequence[ArticleResult], docs: Mapping[str, Document]
             else r
             for r in members
         ]
-        facts, conflicts = reconcile(trimmed, articles)
+        support = {r.article.id: support_sentences(r, docs[r.article.id]) for r in members if r.article.id in docs}
+        facts, conflicts = reconcile(trimmed, articles, support=support if len(members) > 1 else None)
         latest = max((r.article.date for r in members if r.article.date), default=None)
         sources = len({r.article.id for r in members})
         outlets = story_outlets([r.article for r in members])

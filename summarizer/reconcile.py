@@ -36,7 +36,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -67,6 +68,9 @@ CONFLICT_CONTEXT = 0.3
 # least SHARED_STEMS of them (measured on the seeds and the ABC texts: benchmarks/bench_glance.py).
 SAME_EVENT = 0.75
 SHARED_STEMS = 4
+# ... or this share with a run of this many content words in the same order.
+PHRASE_SHARE = 0.5
+PHRASE_RUN = 4
 # One source repeating itself (a title line and its first sentence): nearly all of the smaller fact.
 NEAR_DUPLICATE = 0.85
 # Index buckets: each item is filed under its rarest content stems too, and a bucket offers at most
@@ -139,12 +143,24 @@ def _name_stems(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def event_terms(text: str) -> tuple[set[str], frozenset[str]]:
-    """(content stems, name stems) of a statement: what :func:`same_event` compares."""
-    return _content_stems(text), _name_stems(text)
+def _stem_sequence(text: str) -> tuple[str, ...]:
+    return tuple(_stem(w) for w in _WORD.findall(text) if len(w) > 2 and w.lower() not in _STOP_OR_GENERIC)
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
+@dataclass(frozen=True)
+class EventTerms:
+    """What :func:`same_event` compares: content stems, the names among them, and their order."""
+
+    stems: frozenset[str]
+    names: frozenset[str]
+    sequence: tuple[str, ...]
+
+
+def event_terms(text: str) -> EventTerms:
+    return EventTerms(frozenset(_content_stems(text)), _name_stems(text), _stem_sequence(text))
+
+
+def _jaccard(a: AbstractSet[str], b: AbstractSet[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
@@ -209,9 +225,14 @@ class _Item:
     article: str
     fact: Fact
     mentions: list[_Mention] = field(default_factory=list)
-    stems: set[str] = field(default_factory=set)
-    names: frozenset[str] = frozenset()
+    terms: EventTerms = EventTerms(frozenset(), frozenset(), ())
+
+    @property
+    def stems(self) -> frozenset[str]:
+        return self.terms.stems
     other_figures: list[str] = field(default_factory=list)  # years, dates, times, ordinals as written
+    # A source sentence no fact of its article quotes: it may corroborate a fact, never be one.
+    support: bool = False
 
 
 @dataclass
@@ -309,10 +330,10 @@ class _Reconciler:
     def linked(self, a: _Item, b: _Item) -> bool:
         self.stats.fact_comparisons += 1
         if a.article == b.article:
-            return near_duplicate(a.stems, b.stems, a.names, b.names) and _same_tokens(a, b)
+            return near_duplicate(a.terms, b.terms) and _same_tokens(a, b)
         if a.mentions and b.mentions and any(self.same_thing(x, y, a, b) for x in a.mentions for y in b.mentions):
             return True
-        return same_event(a.stems, b.stems, a.names, b.names) and _same_tokens(a, b)
+        return same_event(a.terms, b.terms) and _same_tokens(a, b)
 
 
 def _same_tokens(a: _Item, b: _Item) -> bool:
@@ -338,28 +359,47 @@ def _same_thing_uncached(ma: _Mention, mb: _Mention, a: _Item, b: _Item) -> str 
     return rel if ok else None
 
 
-def _overlap(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> tuple[int, float]:
+def _overlap(a: AbstractSet[str], b: AbstractSet[str]) -> tuple[int, float]:
     shared = len(a & b)
     return shared, shared / min(len(a), len(b)) if a and b else 0.0
 
 
-def same_event(a: set[str], b: set[str], names_a: frozenset[str], names_b: frozenset[str]) -> bool:
-    """Two statements of one event: the same entities (every name the smaller one gives is in the other,
-    and they share one if both name any) and the same predicate (at least ``SHARED_STEMS`` of their other
-    content stems shared, and ``SAME_EVENT`` of the smaller one's). Names are left out of the word count:
-    "New South Wales" in two sentences is one shared place, not three shared words."""
-    words_a, words_b = a - names_a, b - names_b
-    shared, share = _overlap(words_a, words_b)
-    if shared < SHARED_STEMS or share < SAME_EVENT:
+def _longest_run(a: Sequence[str], b: Sequence[str]) -> int:
+    """Length of the longest run of content stems the two statements share, in the same order."""
+    best = 0
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0] * (len(b) + 1)
+        for k, y in enumerate(b, start=1):
+            if x == y:
+                cur[k] = prev[k - 1] + 1
+                best = max(best, cur[k])
+        prev = cur
+    return best
+
+
+def same_event(x: EventTerms, y: EventTerms) -> bool:
+    """Two statements of one event: the same entities (when both name any, they share one and every name
+    the smaller one gives is in the other) and the same predicate: at least ``SHARED_STEMS`` of their other
+    content stems shared, and either ``SAME_EVENT`` of the smaller one's or ``PHRASE_SHARE`` of them with
+    a shared run of ``PHRASE_RUN`` ("debris fell on a shopping mall and residential buildings"). Names are
+    left out of the word count: "New South Wales" in two sentences is one shared place, not three words."""
+    words_x, words_y = x.stems - x.names, y.stems - y.names
+    shared, share = _overlap(words_x, words_y)
+    if shared < SHARED_STEMS or share < PHRASE_SHARE:
         return False
-    small_names, other = (names_a, b) if len(words_a) <= len(words_b) else (names_b, a)
-    return small_names <= other and (not names_a or not names_b or bool(names_a & names_b))
+    if share < SAME_EVENT and _longest_run(x.sequence, y.sequence) < PHRASE_RUN:
+        return False
+    if not x.names or not y.names:
+        return True  # one names no one: "debris fell on a mall" (AP) ~ "... in Obolon district of Kyiv" (BBC)
+    small_names, other = (x.names, y.stems) if len(words_x) <= len(words_y) else (y.names, x.stems)
+    return small_names <= other and bool(x.names & y.names)
 
 
-def near_duplicate(a: set[str], b: set[str], names_a: frozenset[str], names_b: frozenset[str]) -> bool:
+def near_duplicate(x: EventTerms, y: EventTerms) -> bool:
     """One source saying one thing twice: the smaller statement is (nearly) contained in the other."""
-    shared, share = _overlap(a, b)
-    return shared >= SHARED_STEMS and share >= NEAR_DUPLICATE and same_event(a, b, names_a, names_b)
+    shared, share = _overlap(x.stems, y.stems)
+    return shared >= SHARED_STEMS and share >= NEAR_DUPLICATE and same_event(x, y)
 
 
 # ---------------------------------------------------------------- grouping
@@ -369,6 +409,7 @@ def near_duplicate(a: set[str], b: set[str], names_a: frozenset[str], names_b: f
 class _Group:
     rep: int
     members: list[int]
+    articles: set[str] = field(default_factory=set)
     # counted thing -> figure signature -> a few (item, mention) that state it: contradiction look-ups.
     figures: dict[frozenset[str], dict[tuple[object, ...], list[tuple[int, _Mention]]]] = field(default_factory=dict)
 
@@ -408,13 +449,16 @@ def _group(r: _Reconciler) -> list[_Group]:
         return x
 
     for j, b in enumerate(items):
-        groups[j] = _Group(rep=j, members=[j])
+        groups[j] = _Group(rep=j, members=[j], articles={b.article})
         groups[j].add_figures(items, j)
         rare = sorted((s for s in b.stems if df[s] > 1), key=lambda s: (df[s], s))[:RARE_STEMS]
         keys = _bucket_keys(b, rare)
         candidates: set[int] = set()
         for key in keys:
             candidates.update(find(g) for g in buckets.get(key, ())[-BUCKET_CAP:])
+        if b.support:
+            _support(r, j, sorted(candidates), groups, owner, find)
+            continue  # never filed in a bucket: a sentence links no two facts
         for g in sorted(candidates):
             gj = find(j)
             g = find(g)
@@ -437,6 +481,7 @@ def _group(r: _Reconciler) -> list[_Group]:
                 continue  # each says something the other does not: keep both facts
             keep, drop = (ga, gb) if len(ga.members) >= len(gb.members) else (gb, ga)
             keep.members = sorted(keep.members + drop.members)
+            keep.articles |= drop.articles
             keep.rep = new_rep
             for sigs in drop.figures.items():
                 for sig, entries in sigs[1].items():
@@ -452,7 +497,35 @@ def _group(r: _Reconciler) -> list[_Group]:
             lst = buckets.setdefault(key, [])
             if not lst or find(lst[-1]) != root:
                 lst.append(root)
-    return [groups[g] for g in sorted(groups)]
+    return [groups[g] for g in sorted(groups) if not items[groups[g].rep].support]
+
+
+def _support(
+    r: _Reconciler,
+    j: int,
+    candidates: Sequence[int],
+    groups: dict[int, _Group],
+    owner: list[int],
+    find: Callable[[int], int],
+) -> None:
+    """File support sentence ``j`` under the first fact it corroborates: another source's fact stating the
+    same event or figure, which states everything the sentence does (so the fact's text still covers it)."""
+    items = r.items
+    b = items[j]
+    for g in candidates:
+        g = find(g)
+        ga = groups.get(g)
+        if ga is None or g == j or b.article in ga.articles or items[ga.rep].support:
+            continue
+        rep = items[ga.rep]
+        if not r.linked(rep, b) or not r.covered(b, rep) or _contradicts(r, ga, groups[j]):
+            continue
+        ga.members.append(j)
+        ga.articles.add(b.article)
+        del groups[j]
+        owner[j] = g
+        r.stats.merges += 1
+        return
 
 
 def _contradicts(r: _Reconciler, ga: _Group, gb: _Group) -> bool:
@@ -549,7 +622,9 @@ def _figures(r: _Reconciler, g: _Group, index: Mapping[tuple[object, ...], list[
 def _conflicts(r: _Reconciler, fact_of_item: Mapping[int, int]) -> list[tuple[str, list[tuple[int, _Mention]]]]:
     """Connected components of contradictions: (label, [(item, mention)]) in first-appearance order."""
     items = r.items
-    nodes: list[tuple[int, _Mention]] = [(i, m) for i, it in enumerate(items) for m in it.mentions if m.key]
+    nodes: list[tuple[int, _Mention]] = [
+        (i, m) for i, it in enumerate(items) if not it.support for m in it.mentions if m.key
+    ]
     parent = list(range(len(nodes)))
     in_conflict: set[int] = set()
 
@@ -607,35 +682,46 @@ def rank_key(fact: BriefFact, position: int, newest: dt.date | None) -> tuple[fl
 
 
 def reconcile(
-    results: Sequence[ArticleResult], articles: Mapping[str, Article], *, stats: ReconcileStats | None = None
+    results: Sequence[ArticleResult],
+    articles: Mapping[str, Article],
+    *,
+    support: Mapping[str, Sequence[Fact]] | None = None,
+    stats: ReconcileStats | None = None,
 ) -> tuple[list[BriefFact], list[Conflict]]:
-    """Merge the facts of one story's articles; report figures the sources disagree on."""
+    """Merge the facts of one story's articles; report figures the sources disagree on.
+
+    ``support``: per article, source sentences none of its facts quote (verbatim, so verified). One that
+    states another source's fact adds its source and citation to that fact; it never becomes a fact itself.
+    """
     from summarizer.quantities import cached_quantities
 
     stats = stats if stats is not None else ReconcileStats()
     dates: dict[str, dt.date | None] = {}
     items: list[_Item] = []
-    for res in sorted(results, key=lambda r: _natural(r.article.id)):
-        aid = res.article.id
-        art = articles.get(aid)
-        dates[aid] = art.date if art is not None and art.date is not None else res.article.date
-        for fact in res.facts:
-            if not fact.citations:
-                continue  # unverifiable; the verifier should not let these through
-            item = _Item(
-                order=len(items),
-                article=aid,
-                fact=fact,
-                stems=_content_stems(fact.text),
-                names=_name_stems(fact.text),
-            )
-            for q in cached_quantities(fact.text):
-                if q.kind in _NOT_COUNTED:
-                    item.other_figures.append(q.text)
-                    continue
-                key, label, phrase_end = _counted(fact.text, q)
-                item.mentions.append(_Mention(q, key, label, phrase_end))
-            items.append(item)
+    ordered = sorted(results, key=lambda r: _natural(r.article.id))
+    # Facts first, support sentences after: a sentence joins a fact that already has its group.
+    pending = [(res.article.id, f, False) for res in ordered for f in res.facts]
+    pending += [(res.article.id, f, True) for res in ordered for f in (support or {}).get(res.article.id, ())]
+    for res in ordered:
+        art = articles.get(res.article.id)
+        dates[res.article.id] = art.date if art is not None and art.date is not None else res.article.date
+    for aid, fact, is_support in pending:
+        if not fact.citations:
+            continue  # unverifiable; the verifier should not let these through
+        item = _Item(
+            order=len(items),
+            article=aid,
+            fact=fact,
+            terms=event_terms(fact.text),
+            support=is_support,
+        )
+        for q in cached_quantities(fact.text):
+            if q.kind in _NOT_COUNTED:
+                item.other_figures.append(q.text)
+                continue
+            key, label, phrase_end = _counted(fact.text, q)
+            item.mentions.append(_Mention(q, key, label, phrase_end))
+        items.append(item)
 
     r = _Reconciler(items, stats)
     groups = _group(r)

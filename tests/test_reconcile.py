@@ -489,3 +489,23 @@ def test_trim_quote_keeps_the_clause_with_the_figures() -> None:
     assert trim_quote(inj, doc) == inj
     llm = f.model_copy(update={"origin": "llm"})
     assert trim_quote(llm, doc) == llm
+
+
+def test_support_sentences_corroborate_but_never_become_facts() -> None:
+    a1 = _synthetic(
+        "a1", "Debris also fell on a shopping mall and residential buildings in the capital.", dt.date(2025, 5, 24)
+    )
+    text2 = (
+        "Drone debris fell on a shopping mall and a residential building in Obolon district of Kyiv. "
+        "The council will meet on Monday to discuss the budget for the coming year."
+    )
+    a2 = _synthetic("a2", text2, dt.date(2025, 5, 25))
+    b1, b2 = _Builder(a1), _Builder(a2)
+    b1.fact(a1.text, a1.text)
+    sentences = text2.split(". ")
+    support = {"a2": [b2.fact(sentences[0] + ".", sentences[0] + "."), b2.fact(sentences[1], sentences[1])]}
+    b2.facts.clear()  # a2 has no fact of its own: its sentences only support
+    facts, conflicts = reconcile([b1.result(), b2.result()], {"a1": a1, "a2": a2}, support=support)
+    (fact,) = facts  # the council sentence supports nothing and is not a fact
+    assert fact.text == a1.text and fact.sources == ["a1", "a2"] and conflicts == []
+    assert [c.quote for c in fact.citations] == [a1.text, sentences[0] + "."]

@@ -177,3 +177,18 @@ def test_no_unverified_number_in_the_short_brief(extractive: tuple[dict[str, Any
     report = verify_summary(count.sub("", body), sources)
     assert report.numbers_checked > 15
     assert report.ok, [i.finding.reason for i in report.issues]
+
+
+def test_a_sentence_no_fact_quotes_still_corroborates(extractive: tuple[dict[str, Any], str, str]) -> None:
+    # Both say debris fell on a shopping mall; BBC's sentence has no figure, so it is no fact of its own.
+    brief, _, _ = extractive
+    (story,) = brief["stories"]
+    (debris,) = [f for f in story["facts"] if "shopping mall" in f["text"]]
+    assert debris["sources"] == ["a1", "a2"] and debris["text"].startswith("Debris also fell")
+    bbc = [c["quote"] for c in debris["citations"] if c["article"] == "a2"]
+    assert bbc == [
+        "As the attack continued, he said drone debris fell on a shopping mall and a residential building in "
+        "Obolon district of Kyiv."
+    ]
+    # Its figure is AP's alone, and says so.
+    assert [g["sources"] for g in debris["figures"]] == [["a1"]]
