@@ -24,6 +24,7 @@ from summarizer.models import (
     ArticleResult,
     BriefFact,
     Conflict,
+    ConflictValue,
     Document,
     Fact,
     LLMDigest,
@@ -102,9 +103,9 @@ _SAID = re.compile(r"((?:[A-Z][\w’'-]*,? ){1,5})(?:said|says|told)\b")
 
 
 def _who(sources: Sequence[str], outlets: Mapping[str, str]) -> str:
-    """'AP and BBC' when every source has a distinct outlet name, else '2 sources' / 'one source'."""
+    """'AP and BBC' when the (up to 3) sources have outlet names, else '2 sources' / 'one source'."""
     names = [outlets.get(a, "") for a in sources]
-    if all(names):
+    if all(names) and len(names) <= 3:
         return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     return "one source" if len(sources) == 1 else f"{len(sources)} sources"
 
@@ -177,13 +178,16 @@ def compose_narrative(
 
     # 2. Where they differ, who says what.
     for c in conflicts[:2]:
+        by_value: dict[str, list[ConflictValue]] = {}
+        for v in c.values:
+            if v.fact is not None and v.fact in index:
+                by_value.setdefault(v.value, []).append(v)
         parts = []
-        for v in c.values[:4]:
-            if v.fact is None or v.fact not in index:
-                continue
-            k = index[v.fact]
-            source = _who([v.article], outlets)
-            parts.append(f"{source} reported {v.value} {c.label} [{k}]{_attribution(facts[k - 1].text)}")
+        for value, vs in list(by_value.items())[:3]:
+            k = index[str(vs[0].fact)]
+            source = _who(list(dict.fromkeys(v.article for v in vs)), outlets)
+            verb = "reported" if len(vs) == 1 else "report"
+            parts.append(f"{source} {verb} {value} {c.label} [{k}]{_attribution(facts[k - 1].text)}")
         if len(parts) > 1:
             sentences.append(f"Sources differ on the {c.label}: " + ", while ".join(parts) + ".")
 
