@@ -1,9 +1,11 @@
 """merge: verified per-article results -> stories with reconciled facts, conflicts and a narrative.
 
-Stories come from ``cluster``, facts and conflicts from ``reconcile``. The narrative is written by the
-LLM from the reconciled facts only and verified like everything else (markers resolve, numbers are
+Stories come from ``cluster``, facts and conflicts from ``reconcile`` (quoted sentences trimmed to their
+clause first; sentences no fact quotes passed along as support). The narrative is written by the LLM
+from the reconciled facts only and verified like everything else (markers resolve, numbers are
 supported by the facts a sentence cites, words are grounded); if it fails, a deterministic
-composition from the facts stands in. The digest follows the same rule.
+composition from the facts stands in (:func:`compose_narrative`, checked the same way). The digest
+follows the same rule.
 """
 
 from __future__ import annotations
