@@ -47,9 +47,12 @@ class ArticleRef(BaseModel):
 def outlet_name(path: str) -> str:
     """Outlet from a file name: 'ap_2025-05-25.txt' -> 'AP', 'reuters-kyiv.txt' -> 'Reuters'; '' if none."""
     stem = path.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    head = re.split(r"[_\-\s.]+", stem, maxsplit=1)[0]
-    if not head.isalpha() or head == stem:
+    parts = [p for p in re.split(r"[_\-\s.]+", stem) if p]
+    while len(parts) > 1 and parts[0].lower() in ("the", "a", "an"):
+        parts = parts[1:]  # "the-guardian-…" -> "Guardian"
+    if len(parts) < 2 or not parts[0].isalpha():
         return ""  # "article.txt", "12345.txt": no outlet in the name
+    head = parts[0]
     return head.upper() if len(head) <= 4 else head.capitalize()
 
 

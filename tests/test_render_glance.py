@@ -192,3 +192,21 @@ def test_a_sentence_no_fact_quotes_still_corroborates(extractive: tuple[dict[str
     ]
     # Its figure is AP's alone, and says so.
     assert [g["sources"] for g in debris["figures"]] == [["a1"]]
+
+
+@pytest.mark.parametrize(
+    ("path", "outlet"),
+    [
+        ("examples/ap_2025-05-25.txt", "AP"),
+        ("bbc_2025-05-24.txt", "BBC"),
+        ("feeds/reuters-kyiv-strike.txt", "Reuters"),
+        ("the-guardian_2025.html", "Guardian"),
+        ("article.txt", ""),
+        ("12345_x.txt", ""),
+    ],
+)
+def test_outlet_names_come_from_the_file_name(path: str, outlet: str) -> None:
+    from summarizer.models import ArticleRef, outlet_name
+
+    assert outlet_name(path) == outlet
+    assert ArticleRef(id="a1", path=path, title="t").model_dump()["outlet"] == outlet
