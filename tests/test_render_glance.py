@@ -210,3 +210,11 @@ def test_outlet_names_come_from_the_file_name(path: str, outlet: str) -> None:
 
     assert outlet_name(path) == outlet
     assert ArticleRef(id="a1", path=path, title="t").model_dump()["outlet"] == outlet
+
+
+def test_html_narrative_shows_each_source_once_per_run(extractive: tuple[dict[str, Any], str, str]) -> None:
+    # "… 14 ballistic missiles [1][2][3]." cites three facts of two sources: two markers, [1] and [2].
+    _, _, html = extractive
+    narrative = html.split('<p class="narrative">', 1)[1].split("</p>", 1)[0]
+    first = narrative.split("Sources differ", 1)[0]
+    assert re.findall(r'aria-describedby="tip-\d+">\[(\d)\]</a>', first) == ["1", "2"]

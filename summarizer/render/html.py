@@ -185,14 +185,26 @@ def _glue(text: str, marks: str) -> str:
 def _narrative(story: Story, ctx: _Ctx) -> str:
     out: list[str] = []
     pos = 0
-    for m in MARKER.finditer(story.summary):
+    markers = list(MARKER.finditer(story.summary))
+    text = ""
+    cited: list[Citation] = []
+    for n, m in enumerate(markers):
         # "dollars [1]." reads "dollars¹." once the marker is a superscript.
-        before = story.summary[pos : m.start()].rstrip(" ")
+        text += story.summary[pos : m.start()].rstrip(" ")
         k = int(m.group(1))
         # Markers that resolve to nothing are dropped, as in brief.md.
-        marks = ctx.cites(story.facts[k - 1].citations) if 1 <= k <= len(story.facts) else ""
-        out.append(_glue(before, marks))
+        if 1 <= k <= len(story.facts):
+            cited += story.facts[k - 1].citations
         pos = m.end()
+        # Adjacent markers ("[1][2][3]") become one run of citations, each source once.
+        if n + 1 < len(markers) and not story.summary[pos : markers[n + 1].start()].strip():
+            continue
+        # One marker per source in a run (its first citation), as brief.md shows [1][2].
+        firsts: dict[str, Citation] = {}
+        for c in cited:
+            firsts.setdefault(c.article, c)
+        out.append(_glue(text, ctx.cites(firsts.values())))
+        text, cited = "", []
     out.append(e(story.summary[pos:]))
     return "".join(out)
 
