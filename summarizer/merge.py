@@ -159,8 +159,8 @@ def compose_narrative(
     evidence = narrative_evidence(facts, outlets)
     sentences: list[str] = []
 
-    # 1. What several sources agree on: their shared figures, or the top fact itself.
-    agreed = [(i, f) for i, f in enumerate(facts, start=1) if f.corroboration > 1]
+    # 1. What several sources agree on (no conflict touching it): their shared figures, or the top fact.
+    agreed = [(i, f) for i, f in enumerate(facts, start=1) if f.corroboration > 1 and not f.in_conflict]
     figures: list[str] = []
     marks: list[int] = []
     for i, f in agreed:

@@ -462,6 +462,12 @@ def test_a_200_report_story_is_reconciled_in_near_linear_work() -> None:
         (injured,) = conflicts
         assert {v.value for v in injured.values} == {"10", "12"}
         assert {v.article for v in injured.values} == set(arts)
+        # The composed narrative leads with what all agree on, then the disagreement, each value once.
+        from summarizer.merge import compose_narrative
+
+        first, second = compose_narrative(facts, conflicts).split(". ")[:2]
+        assert first.startswith(f"{n} sources report 307 prisoners") and "injured" not in first
+        assert second.startswith(f"Sources differ on the injured: {n // 2} sources report 10 injured")
     # Doubling the story at most doubles the work (plus slack): near-linear, not quadratic.
     assert work[200] <= 2.3 * work[100] and work[100] <= 2.3 * work[50], work
 
