@@ -218,3 +218,34 @@ def test_html_narrative_shows_each_source_once_per_run(extractive: tuple[dict[st
     narrative = html.split('<p class="narrative">', 1)[1].split("</p>", 1)[0]
     first = narrative.split("Sources differ", 1)[0]
     assert re.findall(r'aria-describedby="tip-\d+">\[(\d)\]</a>', first) == ["1", "2"]
+
+
+@pytest.fixture(scope="module")
+def replayed(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    from conftest import ROOT
+
+    out = tmp_path_factory.mktemp("glance-replay")
+    cassette = ROOT / "cassettes" / "seeds_gemma3_270m.yaml"
+    CliRunner().invoke(
+        app,
+        ["brief", str(AP), str(BBC), "--replay", str(cassette), "--out", str(out), "--quiet"],
+        catch_exceptions=False,
+    )
+    return json.loads((out / "brief.json").read_text()), (out / "brief.md").read_text()
+
+
+def test_the_recorded_model_brief_at_a_glance(replayed: tuple[dict[str, Any], str]) -> None:
+    """The same goals on the replayed recording of the embedded 270M model (whatever it got right)."""
+    brief, md = replayed
+    assert word_count(md) <= 350, word_count(md)
+    lines = _fact_lines(md)
+    assert len(lines) <= 6 and re.search(r"_\+\d+ more facts in brief\.json/\.html_", md)
+    for figure in AGREED:
+        hits = [line for line in lines if figure in line.split(" [1]")[0]]
+        assert hits and all("[1][2]" in h for h in hits), (figure, lines)
+    assert "**Injured**: 10 [1] (25 May) vs at least 15 [2] (24 May) — latest report: [1]" in md
+    assert "1,000-kilometer [1] ≈ roughly 620-mile [2]" in md
+    assert "BBC only: six missiles" in md
+    assert re.search(r"[Oo]nly BBC reports [^.]*788 Ukrainian drones \[2\]", md)
+    (story,) = brief["stories"]
+    assert len(story["facts"]) > len(lines)  # brief.json keeps them all
