@@ -46,7 +46,7 @@ class BriefRequest:
     record: Path | None = None
     quiet: bool = False
     cache_path: Path | None = None
-    max_facts: int = 6  # facts per story in brief.md (brief.json and brief.html keep them all)
+    max_facts: int | None = None  # facts per story in brief.md (None: the renderer's default, 6)
 
 
 def _say(msg: str, quiet: bool = False) -> None:
