@@ -145,20 +145,19 @@ class ResultCache:
     def put(self, key: str, result: ArticleResult) -> None:
         self._put_raw(key, result.model_dump_json())
 
-    def get_text(self, key: str) -> str | None:
-        """A verified text (a story narrative, a digest) stored under ``key``."""
+    def get_value(self, key: str) -> Any:
+        """A JSON value stored under ``key`` (a story-writing outcome), or None."""
         with self._lock:
             row = self.conn.execute("SELECT value FROM results WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
         try:
-            value = json.loads(row[0])
+            return json.loads(row[0])
         except ValueError:
             return None
-        return value.get("text") if isinstance(value, dict) and isinstance(value.get("text"), str) else None
 
-    def put_text(self, key: str, text: str) -> None:
-        self._put_raw(key, json.dumps({"text": text}, ensure_ascii=False))
+    def put_value(self, key: str, value: Any) -> None:
+        self._put_raw(key, json.dumps(value, ensure_ascii=False))
 
     def _put_raw(self, key: str, value: str) -> None:
         now = dt.datetime.now(dt.UTC).timestamp()

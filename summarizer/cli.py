@@ -46,7 +46,18 @@ def brief(
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (else OPENAI_BASE_URL).")] = None,
     model: Annotated[str | None, typer.Option(help="Model name (else SUMMARIZER_MODEL).")] = None,
     mode: Annotated[
-        str | None, typer.Option(help="instructor mode: tools, json, json_schema, md_json, llama_json.")
+        str | None,
+        typer.Option(
+            help="Force one structured-output form: json_schema, json_object_schema, guided_json, ollama_format, "
+            "tools, json (default: the provider profile's, in order)."
+        ),
+    ] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option(
+            help="Provider profile: openai, anthropic, llama.cpp, ollama, vllm, lmstudio, generic "
+            "(default: detected from the URL and the server)."
+        ),
     ] = None,
     gguf: Annotated[Path | None, typer.Option(help="GGUF for the embedded engine (default: gemma3 270M).")] = None,
     prompts_dir: Annotated[Path | None, typer.Option("--prompts", help="Folder overriding prompt templates.")] = None,
@@ -84,7 +95,8 @@ def brief(
         _err(f"--format: unknown format {', '.join(bad) or '(none)'}; choose from md, json, html")
         raise typer.Exit(2)
     request = BriefRequest(
-        inputs=inputs, out=out, base_url=base_url, model=model, mode=mode, gguf=gguf, prompts_dir=prompts_dir,
+        inputs=inputs, out=out, base_url=base_url, model=model, mode=mode, provider=provider, gguf=gguf,
+        prompts_dir=prompts_dir,
         concurrency=concurrency, max_reasks=max_reasks, narrative=narrative, use_cache=cache, budget=budget,
         formats=fmts, replay=replay, record=record, quiet=quiet, max_facts=max_facts,
     )  # fmt: skip
@@ -149,7 +161,7 @@ def batch_submit(
     prompts_dir: Annotated[Path | None, typer.Option("--prompts")] = None,
 ) -> None:
     """Upload one JSONL request per article (custom_id = its cache key) and start a batch."""
-    from summarizer.run import batch_submit as submit
+    from summarizer.batchrun import batch_submit as submit
 
     raise typer.Exit(submit(inputs, state=state, model=model, base_url=base_url, prompts_dir=prompts_dir))
 
@@ -160,7 +172,7 @@ def batch_status(
     base_url: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Show the batch's progress."""
-    from summarizer.run import batch_status as status
+    from summarizer.batchrun import batch_status as status
 
     raise typer.Exit(status(state=state, base_url=base_url))
 
@@ -173,7 +185,7 @@ def batch_collect(
     prompts_dir: Annotated[Path | None, typer.Option("--prompts")] = None,
 ) -> None:
     """Fetch results, verify them like any run, fill the cache, and write the brief."""
-    from summarizer.run import batch_collect as collect
+    from summarizer.batchrun import batch_collect as collect
 
     raise typer.Exit(collect(state=state, out=out, base_url=base_url, prompts_dir=prompts_dir))
 

@@ -131,8 +131,8 @@ def rough_tokens(text: str) -> int:
 class Budget:
     """Stops scheduling new calls once the next call's estimate would take spending past the limit.
 
-    ``allow`` checks, ``spend`` records the real cost afterwards. With calls in flight, use
-    ``reserve``/``settle`` so concurrent calls count against the limit before their bills arrive.
+    ``reserve`` holds a call's estimate before it is sent and ``settle`` replaces it with what the call
+    really cost, so concurrent calls count against the limit before their bills arrive.
     """
 
     def __init__(self, limit_usd: float | None) -> None:
@@ -153,19 +153,8 @@ class Budget:
     def _fits(self, usd: float) -> bool:
         return self.limit_usd is None or self.spent + self.reserved + usd <= self.limit_usd + 1e-12
 
-    def allow(self, estimated_next_call_usd: float) -> bool:
-        with self._lock:
-            ok = self._fits(estimated_next_call_usd)
-            if not ok:
-                self.refused += 1
-            return ok
-
-    def spend(self, usd: float) -> None:
-        with self._lock:
-            self.spent += usd
-
     def reserve(self, estimated_usd: float) -> bool:
-        """Like ``allow``, but holds the estimate until :meth:`settle`."""
+        """True (and the estimate held until :meth:`settle`) if the call fits the budget."""
         with self._lock:
             if not self._fits(estimated_usd):
                 self.refused += 1

@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import ConfigDict, ValidationError, ValidationInfo, model_validator
 
-from summarizer.llm import LLM
-from summarizer.models import Document, LLMExtraction, Rejection, Usage
+from summarizer.llm import LLM, validation_context
+from summarizer.models import ArticleResult, Document, LLMExtraction, Rejection, Usage
 from summarizer.templates import Prompts
 
 MAX_PROMPT_SENTENCES = 120
@@ -33,17 +33,15 @@ class CheckedExtraction(LLMExtraction):
 
     @model_validator(mode="after")
     def _verified(self, info: ValidationInfo) -> CheckedExtraction:
-        ctx = info.context or {}
+        ctx = validation_context(info.context)
         doc = ctx.get("document")
         if isinstance(doc, Document):
             from summarizer.verify import feedback
 
             issues = feedback(self, doc)
             if issues:
-                raise ValueError(
-                    "Some of your output is not supported by the article. Fix exactly these and keep the rest:\n- "
-                    + "\n- ".join(issues[:12])
-                )
+                # One finding a line: the re-ask (prompts/reask.user.j2) lists them in our own words.
+                raise ValueError("\n".join(issues[:12]))
         return self
 
 
@@ -99,7 +97,7 @@ def _score(candidate: LLMExtraction, doc: Document) -> int:
     return sum(judge_fact(f.text, f.sentence_ids, doc)[0].ok for f in candidate.facts)
 
 
-def _parse(raw: str) -> LLMExtraction | None:
+def parse_answer(raw: str) -> LLMExtraction | None:
     # Models sometimes wrap JSON in prose or fences; the object between the outer braces is what counts.
     start, end = raw.find("{"), raw.rfind("}")
     if start < 0 or end <= start:
@@ -136,26 +134,26 @@ async def extract(doc: Document, llm: LLM, prompts: Prompts, *, max_reasks: int 
         events=list(out.events),
         transport_failed=out.transport_failed,
     )
-    if isinstance(out.value, LLMExtraction):
-        result.extraction = LLMExtraction.model_validate(out.value.model_dump())
+    if out.value is not None:
+        result.extraction = out.value
     else:
         # Candidates: every attempt whose raw output is structurally valid; verify judges its parts.
-        candidates = [(n, p) for n, raw, _ in out.failures if (p := _parse(raw)) is not None]
+        candidates = [(f.attempt, p) for f in out.failures if (p := parse_answer(f.content)) is not None]
         if candidates:
             best_n, best = max(candidates, key=lambda c: (_score(c[1], doc), c[0]))
             result.extraction, result.attempt = best, best_n
         if out.error:
             result.events.append(out.error)
-    for n, raw, error in out.failures:
-        if n == result.attempt and result.extraction is not None:
+    for f in out.failures:
+        if f.attempt == result.attempt and result.extraction is not None:
             continue  # its parts are judged one by one in verify
         result.rejected.append(
             Rejection(
                 article=doc.article.id,
                 field="response",
-                content=raw[:RAW_AUDIT_CHARS] or "(empty)",
-                reasons=[error],
-                attempt=n,
+                content=f.content[:RAW_AUDIT_CHARS] or "(empty)",
+                reasons=f.problems,
+                attempt=f.attempt,
             )
         )
     if out.transport_failed and out.error:
@@ -169,3 +167,44 @@ async def extract(doc: Document, llm: LLM, prompts: Prompts, *, max_reasks: int 
             )
         )
     return result
+
+
+def from_raw(raw: str, doc: Document, *, attempt: int = 1, usage: Usage | None = None, event: str = "") -> Extracted:
+    """A raw answer that did not come through ``extract`` (a Batch API result), judged the same way."""
+    parsed = parse_answer(raw)
+    rejected = (
+        []
+        if parsed is not None
+        else [
+            Rejection(
+                article=doc.article.id,
+                field="response",
+                content=raw[:RAW_AUDIT_CHARS] or "(empty)",
+                reasons=["the answer is not valid JSON for the schema"],
+                attempt=attempt,
+            )
+        ]
+    )
+    return Extracted(
+        extraction=parsed, attempt=attempt, rejected=rejected, usage=usage or Usage(), events=[event] if event else []
+    )
+
+
+def failed(doc: Document, reason: str) -> Extracted:
+    """No answer at all (a provider outage, a failed batch line): the article stays, extractive, with the reason."""
+    return Extracted(
+        extraction=None,
+        attempt=0,
+        events=[reason],
+        rejected=[Rejection(article=doc.article.id, field="response", content="(no response)", reasons=[reason])],
+        transport_failed=True,
+    )
+
+
+def to_result(got: Extracted, doc: Document) -> ArticleResult:
+    """The one path from a model's answer to a verified ArticleResult (live runs and batch collection)."""
+    from summarizer.verify import verify_extraction
+
+    return verify_extraction(
+        got.extraction, doc, attempt=got.attempt, rejected=got.rejected, usage=got.usage, events=got.events
+    )

@@ -15,36 +15,41 @@ import email.utils
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from pydantic import BaseModel
 
 from summarizer.models import Usage
+from summarizer.providers import PROFILES, Form, Profile
 
 log = logging.getLogger("summarizer.llm")
 
-Mode = Literal["tools", "json", "json_schema", "md_json", "llama_json"]
 OPENAI_URL = "https://api.openai.com/v1"
-DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 
 T = TypeVar("T", bound=BaseModel)
 
 
 @dataclass
 class Endpoint:
-    """Where and how to call. ``api_key`` is never logged or written anywhere."""
+    """Where and how to call. ``api_key`` is never logged or written anywhere.
+
+    The provider quirks come from ``profile`` (see ``providers.py``); ``from_profile`` fills the fields
+    below from it, and a caller may still override one (a replay restores the recorded ``max_tokens``).
+    """
 
     base_url: str
     model: str
     api_key: str = field(default="not-needed", repr=False)
-    mode: Mode = "json"
+    profile: Profile = field(default_factory=lambda: PROFILES["generic"])
+    # The structured-output forms to try, in order (a 400 moves on to the next); empty: the profile's.
+    forms: tuple[Form, ...] = ()
     engine: str = "openai-compatible"
-    # Models without a system role (gemma) get the system text folded into the user turn.
     fold_system: bool = False
     timeout: float = 120.0
     max_transport_retries: int = 4
@@ -52,6 +57,23 @@ class Endpoint:
     max_backoff: float = 20.0
     max_tokens: int = 1024
     temperature: float = 0.0
+    reask_temperature: float = 0.5
+
+    @classmethod
+    def from_profile(cls, profile: Profile, *, base_url: str, model: str | None = None, **overrides: Any) -> Endpoint:
+        fields: dict[str, Any] = {
+            "base_url": base_url,
+            "model": model or profile.default_model,
+            "profile": profile,
+            "forms": profile.forms,
+            "engine": profile.name,
+            "fold_system": profile.fold_system,
+            "timeout": profile.timeout,
+            "max_tokens": profile.max_tokens,
+            "reask_temperature": profile.reask_temperature,
+        }
+        fields.update(overrides)
+        return cls(**fields)
 
     @property
     def description(self) -> str:
@@ -63,9 +85,16 @@ def resolve_endpoint(
     base_url: str | None,
     model: str | None,
     mode: str | None,
+    provider: str | None = None,
     env: dict[str, str] | None = None,
 ) -> Endpoint | None:
-    """The endpoint from flags and environment; None means "start the embedded engine"."""
+    """The endpoint from flags and environment; None means "start the embedded engine".
+
+    ``provider`` names a profile; without it the profile is detected from the URL and the server.
+    ``mode`` forces one structured-output form (``--mode``).
+    """
+    from summarizer.providers import MODE_ALIASES, detect_profile, profile_named
+
     env = dict(os.environ) if env is None else env
     base_url = base_url or env.get("OPENAI_BASE_URL") or None
     api_key = env.get("OPENAI_API_KEY") or None
@@ -73,27 +102,16 @@ def resolve_endpoint(
     if base_url is None and api_key is None:
         return None
     url = (base_url or OPENAI_URL).rstrip("/")
-    is_openai = "api.openai.com" in url
-    chosen: Mode = mode or ("tools" if is_openai else "json")  # type: ignore[assignment]
-    return Endpoint(
-        base_url=url,
-        model=model or (DEFAULT_OPENAI_MODEL if is_openai else "default"),
-        api_key=api_key or "not-needed",
-        mode=chosen,
-        engine="openai" if is_openai else "openai-compatible",
-    )
+    profile = profile_named(provider) if provider else detect_profile(url)
+    ep = Endpoint.from_profile(profile, base_url=url, model=model, api_key=api_key or "not-needed")
+    if mode:
+        ep.forms = (cast(Form, MODE_ALIASES.get(mode, mode)),)
+    return ep
 
 
 def embedded_endpoint(base_url: str, gguf_name: str) -> Endpoint:
-    return Endpoint(
-        base_url=base_url,
-        model=gguf_name,
-        mode="llama_json",
-        engine="embedded llama.cpp",
-        fold_system=True,
-        timeout=600.0,
-        max_tokens=768,
-    )
+    """The embedded llama-cpp-python server: the llama.cpp profile, named for what it is."""
+    return Endpoint.from_profile(PROFILES["llama.cpp"], base_url=base_url, model=gguf_name, engine="embedded llama.cpp")
 
 
 # ---------------------------------------------------------------- call log and usage
@@ -131,6 +149,14 @@ class CallLog:
                     fh.write(json.dumps(record.__dict__, ensure_ascii=False) + "\n")
 
 
+class FailedAttempt(NamedTuple):
+    """One answer that failed validation (kept even when a later re-ask succeeds)."""
+
+    attempt: int
+    content: str
+    problems: list[str]
+
+
 @dataclass
 class CallScope:
     """Per-task accounting; a contextvar carries it so concurrent calls don't mix their usage."""
@@ -140,11 +166,22 @@ class CallScope:
     http_attempts: int = 0
     transport_errors: list[str] = field(default_factory=list)
     last_content: str = ""
-    # (attempt, raw content, why it failed): every attempt that failed validation, even when a re-ask succeeds.
-    failures: list[tuple[int, str, str]] = field(default_factory=list)
+    attempt: int = 1
+    failures: list[FailedAttempt] = field(default_factory=list)
 
 
 _scope: contextvars.ContextVar[CallScope | None] = contextvars.ContextVar("summarizer_call_scope", default=None)
+# What our validators check an answer against (the article, the facts). Not handed to instructor as
+# ``context``: instructor would also render every message as a Jinja template with it, so an article
+# containing "{{" or "{%" would be rewritten, or break the call.
+_validation: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "summarizer_validation_context", default=None
+)
+
+
+def validation_context(given: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The context a validator runs with: pydantic's own when given, else the current structured call's."""
+    return given or _validation.get() or {}
 
 
 # ---------------------------------------------------------------- transport retries
@@ -204,16 +241,16 @@ class TransportError(RuntimeError):
 
 
 @dataclass
-class Structured:
-    """Outcome of one structured call (after transport retries and re-asks)."""
+class Structured(Generic[T]):
+    """Outcome of one structured call (after transport retries and re-asks): ``value`` is the validated model."""
 
-    value: BaseModel | None
+    value: T | None
     error: str | None
     transport_failed: bool = False
     attempts: int = 0
     usage: Usage = field(default_factory=Usage)
     events: list[str] = field(default_factory=list)
-    failures: list[tuple[int, str, str]] = field(default_factory=list)  # (attempt, raw content, error)
+    failures: list[FailedAttempt] = field(default_factory=list)
 
 
 class LLM:
@@ -225,42 +262,90 @@ class LLM:
         *,
         call_log: CallLog | None = None,
         cost: Callable[[str, int, int], float] | None = None,
+        reask: Callable[[list[str]], str] | None = None,
+        start: Callable[[], str] | None = None,
     ) -> None:
-        import instructor
-        import openai
-
+        """``start``, when given, starts the engine on the first call and returns its base URL: a run
+        whose every answer comes from the cache never starts it."""
         self.endpoint = endpoint
         self.call_log = call_log or CallLog()
         self._cost = cost
-        # Transport retries are ours (tenacity), so the SDK's own are off.
-        self._client = openai.AsyncOpenAI(
-            base_url=endpoint.base_url,
-            api_key=endpoint.api_key,
-            timeout=endpoint.timeout,
-            max_retries=0,
-        )
-        mode = {
-            "tools": instructor.Mode.TOOLS,
-            "json": instructor.Mode.JSON,
-            "json_schema": instructor.Mode.JSON_SCHEMA,
-            "md_json": instructor.Mode.MD_JSON,
-            # llama.cpp's server rejects json_schema but takes {"type": "json_object", "schema": ...}.
-            "llama_json": instructor.Mode.JSON,
-        }[endpoint.mode]
-        self._instructor = instructor.AsyncInstructor(
-            client=self._client,
-            create=instructor.patch(create=self._create, mode=mode),
-            mode=mode,
-        )
-        # Hooks, not subclasses: every failed parse is recorded, including those a later re-ask fixes.
-        self._instructor.on("parse:error", self._on_parse_error)
+        self._reask = reask or default_reask
+        self._start = start
+        self._started = start is None
+        self._start_lock: Any = None
+        self._client = self._make_client()
+        self._instructors: dict[str, Any] = {}
+        # Which of the endpoint's forms this server takes: a 400 moves on, and the choice is kept.
+        self._form = 0
+
+    def _instructor_for(self, mode_name: str) -> Any:
+        """One instructor client per mode, built once (not per call)."""
+        import instructor
+
+        if mode_name not in self._instructors:
+            mode = {"tools": instructor.Mode.TOOLS, "json": instructor.Mode.JSON}.get(
+                mode_name, instructor.Mode.JSON_SCHEMA
+            )
+            client = instructor.AsyncInstructor(
+                client=self._client, create=instructor.patch(create=self._create, mode=mode), mode=mode
+            )
+            # Hooks, not subclasses: every failed parse is recorded, including those a later re-ask fixes.
+            client.on("parse:error", self._on_parse_error)
+            self._instructors[mode_name] = client
+        return self._instructors[mode_name]
+
+    @property
+    def form(self) -> Form:
+        forms = self.endpoint.forms or self.endpoint.profile.forms
+        return forms[min(self._form, len(forms) - 1)]
+
+    def _next_form(self, status: int) -> bool:
+        """Move to the next structured-output form after the server refused this one; False if none is left."""
+        forms = self.endpoint.forms or self.endpoint.profile.forms
+        if self._form + 1 >= len(forms):
+            return False
+        refused = forms[self._form]
+        self._form += 1
+        log.warning("the server refused structured output as %s (HTTP %d); using %s", refused, status, self.form)
+        return True
 
     @staticmethod
     def _on_parse_error(error: Exception, **meta: Any) -> None:
         scope = _scope.get()
         if scope is not None:
-            attempt = int(meta.get("attempt_number") or len(scope.failures) + 1)
-            scope.failures.append((attempt, scope.last_content, _short_error(error)))
+            scope.failures.append(FailedAttempt(scope.attempt, scope.last_content, problems_of(error)))
+
+    def _make_client(self) -> Any:
+        import openai
+
+        # Transport retries are ours (tenacity), so the SDK's own are off.
+        return openai.AsyncOpenAI(
+            base_url=self.endpoint.base_url,
+            api_key=self.endpoint.api_key,
+            timeout=self.endpoint.timeout,
+            max_retries=0,
+        )
+
+    @property
+    def started(self) -> bool:
+        """False while a lazily started engine has not been needed."""
+        return self._started
+
+    async def _ensure_started(self) -> None:
+        import asyncio
+
+        if self._started or self._start is None:
+            return
+        if self._start_lock is None:
+            self._start_lock = asyncio.Lock()
+        async with self._start_lock:
+            if self._started:
+                return
+            self.endpoint.base_url = await asyncio.to_thread(self._start)
+            await self._client.close()
+            self._client = self._make_client()
+            self._started = True
 
     def cost_of(self, prompt_tokens: int, completion_tokens: int) -> float:
         return self._cost(self.endpoint.model, prompt_tokens, completion_tokens) if self._cost else 0.0
@@ -271,11 +356,9 @@ class LLM:
     async def _create(self, **kwargs: Any) -> Any:
         from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop_after_delay
 
+        await self._ensure_started()
         ep = self.endpoint
         scope = _scope.get()
-        if kwargs.get("temperature") == 0 and any(m.get("role") == "assistant" for m in kwargs.get("messages", [])):
-            # A re-ask at temperature 0 gets the very same answer back from a local model.
-            kwargs = {**kwargs, "temperature": 0.5}
         retrying = AsyncRetrying(
             retry=retry_if_exception(_is_transient),
             wait=_make_wait(ep),
@@ -320,7 +403,9 @@ class LLM:
             scope.usage.completion_tokens += ct
             if self._cost is not None:
                 scope.usage.cost_usd += self._cost(self.endpoint.model, pt, ct)
-        request = {k: v for k, v in kwargs.items() if k in ("model", "messages", "response_format", "tools")}
+        request = {
+            k: v for k, v in kwargs.items() if k in ("model", "messages", "response_format", "tools", "extra_body")
+        }
         self.call_log.add(
             CallRecord(
                 label=scope.label if scope else "",
@@ -360,49 +445,75 @@ class LLM:
         context: dict[str, Any] | None = None,
         max_reasks: int = 2,
         max_tokens: int | None = None,
-    ) -> Structured:
-        """One structured request with bounded re-asks. Never raises for provider or model failures."""
+    ) -> Structured[T]:
+        """One structured request with bounded re-asks. Never raises for provider or model failures.
+
+        The re-asks are ours, not instructor's: each one is the original messages, the failed answer and
+        our own list of problems (``self._reask``), so no library's exception text, URL or version string
+        ever reaches the model, the recordings or the cache keys.
+        """
         import instructor
         import openai
 
         scope = CallScope(label=label)
         token = _scope.set(scope)
+        checking = _validation.set(context)
         ep = self.endpoint
-        kwargs: dict[str, Any] = {
-            "model": ep.model,
-            "temperature": ep.temperature,
-            "max_tokens": max_tokens or ep.max_tokens,
-        }
-        if ep.mode == "llama_json":
-            # Overrides instructor's bare json_object so llama.cpp constrains output to the schema.
-            kwargs["extra_body"] = {
-                "response_format": {"type": "json_object", "schema": response_model.model_json_schema()}
-            }
-        result = Structured(value=None, error=None)
+        schema = response_model.model_json_schema()
+        first = self.messages(system, user)
+        messages = first
+        result: Structured[T] = Structured(value=None, error=None)
         try:
-            value = await self._instructor.create(
-                messages=self.messages(system, user),  # type: ignore[arg-type]
-                response_model=response_model,
-                max_retries=max_reasks,
-                context=context,
-                **kwargs,
-            )
-            result.value = value
-        except instructor.core.exceptions.InstructorRetryException as exc:
-            cause = exc.__cause__
-            if isinstance(cause, openai.APIError):
-                result.transport_failed = True
-                result.error = f"provider error after retries: {_short_error(cause)}"
-            else:
-                result.error = f"output failed validation after {exc.n_attempts} attempt(s)"
+            n = 1
+            while n <= max_reasks + 1:
+                scope.attempt = n
+                form = self.form
+                mode_name, extra = ep.profile.structured_request(form, schema, response_model.__name__)
+                kwargs: dict[str, Any] = {
+                    "model": ep.model,
+                    "max_tokens": max_tokens or ep.max_tokens,
+                    "temperature": ep.temperature if n == 1 or ep.temperature else ep.reask_temperature,
+                }
+                if extra:
+                    kwargs["extra_body"] = extra
+                try:
+                    result.value = await self._instructor_for(mode_name).create(
+                        messages=[dict(m) for m in messages],  # instructor appends to the list it gets
+                        response_model=response_model,
+                        max_retries=0,
+                        **kwargs,
+                    )
+                    break
+                except instructor.core.exceptions.InstructorRetryException as exc:
+                    cause = exc.__cause__
+                    if isinstance(cause, openai.BadRequestError) and (form != self.form or self._next_form(400)):
+                        result.events.append(f"structured output as {form} refused (HTTP 400); asked as {self.form}")
+                        continue  # the same attempt again, in the next form
+                    if isinstance(cause, openai.APIError):
+                        result.transport_failed = True
+                        result.error = f"provider error after retries: {_short_error(cause)}"
+                        break
+                    if not scope.failures or scope.failures[-1].attempt != n:
+                        scope.failures.append(FailedAttempt(n, scope.last_content, problems_of(cause)))
+                    if n > max_reasks:
+                        result.error = f"output failed validation after {n} attempt(s)"
+                        break
+                    failed = scope.failures[-1]
+                    messages = [
+                        *first,
+                        {"role": "assistant", "content": failed.content},
+                        {"role": "user", "content": self._reask(failed.problems)},
+                    ]
+                    n += 1
         except instructor.core.exceptions.IncompleteOutputException as exc:
             result.error = "output truncated (finish_reason=length)"
-            scope.failures.append((len(scope.failures) + 1, _content_of(exc.last_completion), result.error))
+            scope.failures.append(FailedAttempt(scope.attempt, _content_of(exc.last_completion), [result.error]))
         except openai.APIError as exc:
             result.transport_failed = True
             result.error = f"provider error after retries: {_short_error(exc)}"
         finally:
             _scope.reset(token)
+            _validation.reset(checking)
         result.usage = scope.usage
         result.failures = list(scope.failures)
         result.attempts = max(1, len(result.failures) + (1 if result.value is not None else 0))
@@ -413,6 +524,40 @@ class LLM:
         if result.failures and result.value is not None:
             result.events.append(f"re-asked {len(result.failures)} time(s) before output passed")
         return result
+
+
+def default_reask(problems: list[str]) -> str:
+    """The re-ask when no template is given (the CLI renders ``prompts/reask.user.j2`` instead)."""
+    return "Your answer has these problems:\n- " + "\n- ".join(problems) + "\nReturn the corrected JSON only."
+
+
+def problems_of(error: BaseException | None) -> list[str]:
+    """What was wrong with an answer, in our words only: never a library's message text, URL or version.
+
+    Our validators raise ValueError with the verifier's findings ("you wrote 370; sentence 4 says 307");
+    pydantic's own failures (bad JSON, a missing field, a wrong type) are named by their stable type code.
+    """
+    from pydantic import ValidationError
+
+    if isinstance(error, ValidationError):
+        out: list[str] = []
+        for e in error.errors(include_url=False):
+            where = ".".join(str(p) for p in e.get("loc", ())) or "the answer"
+            kind = str(e.get("type", ""))
+            if kind == "value_error":
+                ctx_error = (e.get("ctx") or {}).get("error")
+                lines = str(ctx_error or e.get("msg", "")).splitlines()
+                out += [line.strip().removeprefix("- ") for line in lines if line.strip()]
+            elif kind == "json_invalid":
+                out.append("the answer is not valid JSON")
+            elif kind == "missing":
+                out.append(f"field `{where}` is missing")
+            else:
+                out.append(f"field `{where}` is invalid ({kind})")
+        return out or ["the answer does not match the schema"]
+    if error is None:
+        return ["the answer does not match the schema"]
+    return [f"the answer could not be read ({type(error).__name__})"]
 
 
 def _normalise_json_content(response: Any) -> None:
@@ -462,6 +607,17 @@ def _short_error(exc: BaseException) -> str:
     if isinstance(exc, openai.APITimeoutError):
         return "timeout"
     if isinstance(exc, openai.APIConnectionError):
-        return "connection error"
+        return _replay_mismatch(exc) or "connection error"
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0][:300] if text else ''}"
+
+
+def _replay_mismatch(exc: BaseException) -> str | None:
+    """A replay (record mode none) found no matching request: say which field differs, not "connection error"."""
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and type(cause).__name__ != "CannotOverwriteExistingCassetteException":
+        cause = cause.__cause__ or cause.__context__
+    if cause is None:
+        return None
+    found = re.search(r"the request differs from the recording at [^\n]*", str(cause))
+    return f"not in the recording: {found.group(0)}" if found else "not in the recording: no recorded request matches"

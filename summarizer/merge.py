@@ -1,25 +1,18 @@
 """merge: verified per-article results -> stories with reconciled facts, conflicts and a narrative.
 
-Stories come from ``cluster``, facts and conflicts from ``reconcile`` (quoted sentences trimmed to their
-clause first; sentences no fact quotes passed along as support). The narrative is written by the LLM
-from the reconciled facts only and verified like everything else (markers resolve, numbers are
-supported by the facts a sentence cites, words are grounded); if it fails, a deterministic
-composition from the facts stands in (:func:`compose_narrative`, checked the same way). The digest
-follows the same rule.
+Pure assembly, no LLM: stories come from ``cluster``, facts and conflicts from ``reconcile`` (quoted
+sentences trimmed to their clause first; sentences no fact quotes passed along as support), and the
+narrative and digest are composed deterministically from the facts (:func:`compose_narrative`, checked
+by :func:`check_narrative` like any narrative). ``write`` may replace them with LLM-written text, which
+must pass ``check_narrative`` / ``check_cited_text`` here first.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
-from pydantic import ConfigDict, ValidationInfo, model_validator
-
-from summarizer.llm import LLM
 from summarizer.models import (
     Article,
     ArticleRef,
@@ -29,19 +22,10 @@ from summarizer.models import (
     ConflictValue,
     Document,
     Fact,
-    LLMDigest,
-    LLMNarrative,
-    Rejection,
     Story,
-    Usage,
 )
-from summarizer.templates import Prompts
-
-if TYPE_CHECKING:
-    from summarizer.cache import ResultCache
 
 MARKER = re.compile(r"\[(\d+)\]")
-NARRATIVE_FACTS = 12
 
 
 def check_narrative(text: str, facts: Sequence[BriefFact]) -> list[str]:
@@ -73,19 +57,6 @@ def check_cited_text(text: str, items: Sequence[str], noun: str) -> list[str]:
         problems += nums
         problems += grounding_problems(plain, " ".join(items[m - 1] for m in cited))
     return problems
-
-
-class CheckedNarrative(LLMNarrative):
-    model_config = ConfigDict(title="LLMNarrative")
-
-    @model_validator(mode="after")
-    def _verified(self, info: ValidationInfo) -> CheckedNarrative:
-        facts = (info.context or {}).get("facts")
-        if facts is not None:
-            problems = check_narrative(self.narrative, facts)
-            if problems:
-                raise ValueError("Fix exactly these problems in the narrative:\n- " + "\n- ".join(problems[:10]))
-        return self
 
 
 def conflict_line(c: Conflict, fact_index: Mapping[str, int]) -> str:
@@ -321,109 +292,6 @@ def build_stories(results: Sequence[ArticleResult], docs: Mapping[str, Document]
     for i, s in enumerate(stories, start=1):
         s.id = f"s{i}"
     return stories
-
-
-def text_key(kind: str, model: str, system: str, user: str) -> str:
-    """Cache key of a generated text: the rendered prompt pins the template, the facts and the model."""
-    return hashlib.sha256(json.dumps([kind, model, system, user]).encode("utf-8")).hexdigest()
-
-
-async def write_narrative(
-    story: Story, llm: LLM, prompts: Prompts, *, max_reasks: int = 1, cache: ResultCache | None = None
-) -> tuple[list[Rejection], Usage]:
-    """Replace the composed narrative with a verified LLM one, if the model manages it."""
-    facts = story.facts[:NARRATIVE_FACTS]
-    if not facts:
-        return [], Usage()
-    index = {f.id: i for i, f in enumerate(facts, start=1)}
-    conflicts = [conflict_line(c, index) for c in story.conflicts]
-    system = prompts.render("narrative.system.j2", conflicts=conflicts)
-    user = prompts.render("narrative.user.j2", title=story.title, facts=facts, conflicts=conflicts)
-    key = text_key("narrative", llm.endpoint.model, system, user)
-    if cache is not None:
-        hit = cache.get_text(key)
-        if hit is not None and not check_narrative(hit, facts):  # re-verified: the cache is not trusted blindly
-            story.summary, story.summary_origin = hit, "llm"
-            return [], Usage()
-    context: dict[str, Any] = {"facts": facts}
-    out = await llm.structured(
-        label=story.id,
-        system=system,
-        user=user,
-        response_model=CheckedNarrative,
-        context=context,
-        max_reasks=max_reasks,
-        max_tokens=400,
-    )
-    rejected = [
-        Rejection(
-            stage="merge", field="narrative", content=raw[:2000] or "(empty)", reasons=[err], attempt=n, article=None
-        )
-        for n, raw, err in out.failures
-    ]
-    if isinstance(out.value, LLMNarrative):
-        story.summary = out.value.narrative.strip()
-        story.summary_origin = "llm"
-        if cache is not None:
-            cache.put_text(key, story.summary)
-    elif out.error and not out.failures:
-        rejected.append(Rejection(stage="merge", field="narrative", content="(no response)", reasons=[out.error]))
-    return rejected, out.usage
-
-
-class CheckedDigest(LLMDigest):
-    model_config = ConfigDict(title="LLMDigest")
-
-    @model_validator(mode="after")
-    def _verified(self, info: ValidationInfo) -> CheckedDigest:
-        stories = (info.context or {}).get("stories")
-        if stories is not None:
-            problems = check_cited_text(self.digest, stories, "story")
-            if problems:
-                raise ValueError("Fix exactly these problems in the digest:\n- " + "\n- ".join(problems[:10]))
-        return self
-
-
-def _story_evidence(story: Story) -> str:
-    return " ".join([story.title, *(f.text for f in story.facts[:3])])
-
-
-async def write_digest(
-    stories: Sequence[Story], llm: LLM, prompts: Prompts, *, max_reasks: int = 1, cache: ResultCache | None = None
-) -> tuple[str | None, list[Rejection], Usage]:
-    """A verified LLM digest with [n] markers indexing ``stories``, or None (the composed one stands)."""
-    shown = list(stories[:8])
-    if not shown:
-        return None, [], Usage()
-    system = prompts.render("digest.system.j2")
-    user = prompts.render("digest.user.j2", stories=shown)
-    evidence = [_story_evidence(s) for s in shown]
-    key = text_key("digest", llm.endpoint.model, system, user)
-    if cache is not None:
-        hit = cache.get_text(key)
-        if hit is not None and not check_cited_text(hit, evidence, "story"):
-            return hit, [], Usage()
-    out = await llm.structured(
-        label="digest",
-        system=system,
-        user=user,
-        response_model=CheckedDigest,
-        context={"stories": evidence},
-        max_reasks=max_reasks,
-        max_tokens=300,
-    )
-    rejected = [
-        Rejection(stage="digest", field="digest", content=raw[:2000] or "(empty)", reasons=[err], attempt=n)
-        for n, raw, err in out.failures
-    ]
-    if isinstance(out.value, LLMDigest):
-        text = out.value.digest.strip()
-        if cache is not None:
-            cache.put_text(key, text)
-        return text, rejected, out.usage
-    if out.error and not out.failures:
-        rejected.append(Rejection(stage="digest", field="digest", content="(no response)", reasons=[out.error]))
-    return None, rejected, out.usage
 
 
 def digest(stories: Sequence[Story]) -> str:

@@ -64,12 +64,16 @@ class InputError(BaseModel):
 
 
 class LoadResult(BaseModel):
+    """What the load stage returns: the readable articles, one error per unusable input, and notes."""
+
     articles: list[Article] = Field(default_factory=list)
     errors: list[InputError] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
 
 class Sentence(BaseModel):
+    """One sentence of an article: ``article.text[start:end] == text``; ``id`` is what the LLM cites."""
+
     id: int
     start: int
     end: int
@@ -136,6 +140,8 @@ class Citation(BaseModel):
 
 
 class Fact(BaseModel):
+    """A verified fact of one article, with the citations that support it."""
+
     id: str
     text: str
     citations: list[Citation]
@@ -154,6 +160,8 @@ class Rejection(BaseModel):
 
 
 class Usage(BaseModel):
+    """LLM calls, tokens and estimated cost, summed over retries and re-asks."""
+
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -261,6 +269,8 @@ class BriefFact(BaseModel):
 
 
 class Story(BaseModel):
+    """Articles about one event: reconciled facts, conflicts between sources, and a narrative."""
+
     id: str
     title: str
     summary: str = Field(description="The narrative, with [n] markers that index into ``facts`` (1-based).")
@@ -281,6 +291,8 @@ class EngineInfo(BaseModel):
 
 
 class Brief(BaseModel):
+    """The whole brief: what every renderer (md, json, html) reads."""
+
     title: str
     generated_at: dt.datetime
     dates: list[dt.date] = Field(default_factory=list)

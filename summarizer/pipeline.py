@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from summarizer.models import (
     Article,
@@ -61,18 +61,19 @@ def _article_key(article: Article, model: str, prompts: Prompts) -> str:
     from summarizer.cache import cache_key
     from summarizer.extract import schema
 
-    template = prompts.source("extract.system.j2") + "\x00" + prompts.source("extract.user.j2")
+    template = "\x00".join(prompts.source(n) for n in ("extract.system.j2", "extract.user.j2", "reask.user.j2"))
     return cache_key(article_sha256=article.sha256, model=model, prompt_template=template, schema=schema())
 
 
 def rebind(cached: ArticleResult, doc: Document) -> ArticleResult:
     """A cached result under this run's article id and path (same text, so the offsets hold)."""
     old, new = cached.article.id, doc.article.id
-    data = cached.model_dump_json().replace(f'"{old}-', f'"{new}-')
-    result = ArticleResult.model_validate_json(data)
+    result = cached.model_copy(deep=True)
     result.article = ref(doc)
     result.cached = True
     for fact in result.facts:
+        if fact.id.startswith(f"{old}-"):
+            fact.id = new + fact.id[len(old) :]
         for c in fact.citations:
             c.article = new
     for c in result.summary_citations:
@@ -108,7 +109,7 @@ async def segment_and_process(
     Each article is segmented inside its own task, when its turn for the LLM comes, so the segmenter's
     CPU runs while other articles wait on the provider instead of before the first call goes out.
     """
-    from summarizer.extract import extract
+    from summarizer.extract import extract, to_result
     from summarizer.verify import verify_extraction
 
     stats = stats or RunStats()
@@ -158,9 +159,7 @@ async def segment_and_process(
             budget.settle(reserved, got.usage.cost_usd)
         if got.transport_failed:
             stats.transport_failed += 1
-        result = verify_extraction(
-            got.extraction, doc, attempt=got.attempt, rejected=got.rejected, usage=got.usage, events=got.events
-        )
+        result = to_result(got, doc)
         # Only results that reflect a real model answer are cached; a provider outage is retried next run.
         if cache is not None and key is not None and not got.transport_failed:
             cache.put(key, result)
@@ -175,9 +174,9 @@ async def segment_and_process(
 def _segmented(item: Document | Article) -> Document:
     if isinstance(item, Document):
         return item
-    from summarizer import segment  # looked up at call time, as run.py's own call is
+    from summarizer import segment as segmentation  # the module, looked up at call time (tests patch it)
 
-    return segment.segment(item)
+    return segmentation.segment(item)
 
 
 async def build_brief(
@@ -192,7 +191,16 @@ async def build_brief(
     budget: Budget | None = None,
     cache: ResultCache | None = None,
 ) -> Brief:
-    from summarizer.merge import build_stories, digest, write_digest, write_narrative
+    """Stories, reconciled facts, conflicts, narratives and the digest from verified per-article results."""
+    from summarizer.merge import build_stories, digest
+    from summarizer.write import (
+        digest_prompt,
+        narrative_prompt,
+        worst_cost,
+        worth_narrating,
+        write_digest,
+        write_narrative,
+    )
 
     by_id = {d.article.id: d for d in docs}
     stories = build_stories(results, by_id)
@@ -206,28 +214,31 @@ async def build_brief(
 
         async def narrate(story: Story) -> tuple[list[Rejection], Usage]:
             async with sem:
-                if budget is not None and not budget.reserve(estimate := 2 * llm.cost_of(2000, 400)):
+                estimate = worst_cost("narrative", llm, *narrative_prompt(story, prompts)) if budget else 0.0
+                if budget is not None and not budget.reserve(estimate):
                     return [], Usage()
-                rej, u = await write_narrative(story, llm, prompts, cache=cache)
+                written = await write_narrative(story, llm, prompts, cache=cache)
                 if budget is not None:
-                    budget.settle(estimate, u.cost_usd)
-                return rej, u
+                    budget.settle(estimate, written.usage.cost_usd)
+                if written.text is not None:
+                    story.summary, story.summary_origin = written.text, "llm"
+                return written.rejected, written.usage
 
-        for rej, u in await asyncio.gather(*(narrate(s) for s in stories)):
+        for rej, u in await asyncio.gather(*(narrate(s) for s in stories if worth_narrating(s))):
             rejected += rej
             usage.add(u)
     top = digest(stories)
     origin: Literal["llm", "composed"] = "composed"
     wanted = llm is not None and options.narrative and len(stories) > 1  # one story: its title is the digest
-    estimate = 2 * llm.cost_of(1500, 300) if llm is not None else 0.0  # first call + one re-ask
+    estimate = worst_cost("digest", llm, *digest_prompt(stories, prompts)) if llm is not None and budget else 0.0
     if llm is not None and wanted and (budget is None or budget.reserve(estimate)):
-        text, rej, u = await write_digest(stories, llm, prompts, cache=cache)
-        rejected += rej
-        usage.add(u)
+        written = await write_digest(stories, llm, prompts, cache=cache)
+        rejected += written.rejected
+        usage.add(written.usage)
         if budget is not None:
-            budget.settle(estimate, u.cost_usd)
-        if text:
-            top, origin = text, "llm"
+            budget.settle(estimate, written.usage.cost_usd)
+        if written.text:
+            top, origin = written.text, "llm"
     dates = sorted({d.article.date for d in docs if d.article.date})
     title = "Brief" + (f": {dates[0]:%-d %B %Y}" if len(dates) == 1 else "")
     if len(dates) > 1:
@@ -246,7 +257,3 @@ async def build_brief(
         errors=list(errors),
         usage=usage,
     )
-
-
-def run_sync(coro_factory: Callable[[], Any]) -> Any:
-    return asyncio.run(coro_factory())

@@ -13,6 +13,8 @@ from typing import Any
 
 
 class Prompts:
+    """The prompt templates of a run: the bundled ones, overridden by name from a user folder."""
+
     def __init__(self, folder: Path | None = None) -> None:
         import jinja2
 

@@ -152,7 +152,10 @@ class _Handler(BaseHTTPRequestHandler):
     # ---------------------------------------------------------------- routes
 
     def do_GET(self) -> None:
-        if self.path.rstrip("/") == "/v1/models":
+        ep = self.server.endpoint
+        if self.path.rstrip("/") in ep.gets:  # what a real server answers to a probe (/props, /version, …)
+            self._send_json(200, ep.gets[self.path.rstrip("/")])
+        elif self.path.rstrip("/") == "/v1/models":
             model = {"id": "scripted", "object": "model", "created": 0, "owned_by": "scripted"}
             self._send_json(200, {"object": "list", "data": [model]})
         else:
@@ -173,7 +176,12 @@ class _Handler(BaseHTTPRequestHandler):
         ep = self.server.endpoint
         ep._enter(request, {k.lower(): v for k, v in self.headers.items()})
         try:
-            self._chat(ep, request)
+            refusal = ep.accepts(request) if ep.accepts is not None else None
+            if refusal:  # a server that takes structured output in one form only
+                ep.refused += 1
+                self._error(400, refusal)
+            else:
+                self._chat(ep, request)
         finally:
             ep._leave()
 
@@ -255,9 +263,15 @@ class ScriptedEndpoint:
         *,
         latency: float = 0.0,
         script: Iterable[Reply] = (),
+        accepts: Callable[[dict[str, Any]], str | None] | None = None,
+        gets: dict[str, Any] | None = None,
     ) -> None:
         self.responder: Responder = responder or well_behaved
         self.latency = latency
+        # ``accepts(request)`` returns why a request is refused with a 400 (None: accepted).
+        self.accepts = accepts
+        self.refused = 0
+        self.gets: dict[str, Any] = dict(gets or {})
         self.requests: list[dict[str, Any]] = []
         # Parallel to ``requests``: lower-cased HTTP headers (to check credentials are sent, and only there)
         # and arrival times (time.monotonic) to check backoff and that one waiting call blocks no other.

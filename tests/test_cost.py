@@ -94,19 +94,19 @@ def test_budget_stops_before_passing_the_limit() -> None:
     b = Budget(0.01)
     per_call = estimate_cost("gpt-4o-mini", 10_000, 2_000)  # 0.0027
     scheduled = 0
-    while b.allow(per_call):
-        b.spend(per_call)
+    while b.reserve(per_call):
+        b.settle(per_call, per_call)
         scheduled += 1
     assert scheduled == 3  # 3 * 0.0027 = 0.0081; a fourth would reach 0.0108 > 0.01
     assert b.spent == pytest.approx(0.0081)
     assert b.spent <= 0.01 and b.refused == 1
     assert b.remaining == pytest.approx(0.0019)
-    assert b.allow(0.0019)  # exactly up to the limit is fine
+    assert b.reserve(0.0019)  # exactly up to the limit is fine
 
 
 def test_unlimited_budget_and_validation() -> None:
     b = Budget(None)
-    assert b.allow(1e9) and b.remaining is None
+    assert b.reserve(1e9) and b.remaining is None
     with pytest.raises(ValueError):
         Budget(-1)
 

@@ -25,7 +25,9 @@ def write_brief(
     *,
     max_facts: int | None = None,
 ) -> list[Path]:
-    """``max_facts``: facts shown per story in brief.md (and before the fold in brief.html)."""
+    """Write brief.md / brief.json / brief.html (as ``formats`` asks) into ``out_dir``; returns the paths.
+
+    ``max_facts``: facts shown per story in brief.md (and before the fold in brief.html)."""
     from summarizer.render.markdown import MAX_FACTS, render_markdown
 
     shown = MAX_FACTS if max_facts is None else max_facts

@@ -1,0 +1,150 @@
+"""What `summarizer batch submit|status|collect` does: the OpenAI Batch API run, end to end.
+
+Request bodies come from the provider profile (``providers.py``), like a live call's; collected answers
+go through the same answer-to-result path as a live run (``extract.from_raw`` → ``extract.to_result``)
+and into the same cache, so a later ``summarizer brief`` over the same inputs makes no extraction call.
+``batch.py`` holds the API plumbing (JSONL, upload, state file); this module wires it to the stages.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from summarizer.models import Document, InputError
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def batch_client(base_url: str | None) -> Any:
+    import openai
+
+    return openai.OpenAI(
+        base_url=base_url or os.environ.get("OPENAI_BASE_URL") or None,
+        api_key=os.environ.get("OPENAI_API_KEY") or "not-needed",
+        max_retries=3,
+    )
+
+
+def _docs(inputs: list[str]) -> tuple[list[Document], list[InputError]]:
+    from summarizer.load import load_inputs
+    from summarizer.segment import segment
+
+    loaded = load_inputs(inputs)
+    for e in loaded.errors:
+        _say(f"summarizer: {e.path}: {e.reason}")
+    return [segment(a) for a in loaded.articles], loaded.errors
+
+
+def batch_submit(
+    inputs: list[str],
+    *,
+    state: Path,
+    model: str | None,
+    base_url: str | None,
+    prompts_dir: Path | None,
+    provider: str | None = None,
+) -> int:
+    """One chat request per article; custom_id is the article's cache key."""
+    from summarizer.batch import build_batch_lines, save_state, submit
+    from summarizer.extract import build_prompt, schema
+    from summarizer.pipeline import cache_key_for
+    from summarizer.providers import profile_named
+    from summarizer.templates import Prompts
+
+    prompts = Prompts(prompts_dir)
+    profile = profile_named(provider or "openai")
+    model = model or os.environ.get("SUMMARIZER_MODEL") or profile.default_model
+    docs, errors = _docs(inputs)
+    if not docs:
+        _say("summarizer: no readable article in the inputs")
+        return 1
+    requests = []
+    mapping: dict[str, Any] = {}
+    for doc in docs:
+        system, user = build_prompt(doc, prompts)
+        key = cache_key_for(doc, model, prompts)
+        body = profile.batch_body(
+            model=model, system=system, user=user, schema=schema(), name="LLMExtraction", max_tokens=profile.max_tokens
+        )
+        requests.append((key, body))
+        mapping[key] = {"path": doc.article.path, "sha256": doc.article.sha256, "model": model}
+    batch_id = submit(batch_client(base_url), build_batch_lines(requests))
+    save_state(state, batch_id, mapping)
+    _say(f"submitted batch {batch_id}: {len(requests)} article(s); state in {state}")
+    return 1 if errors else 0
+
+
+def _latest_batch(state: Path) -> tuple[str, dict[str, Any]]:
+    from summarizer.batch import load_state
+
+    batches = load_state(state)
+    if not batches:
+        raise FileNotFoundError(f"{state}: no batch recorded; run `summarizer batch submit` first")
+    batch_id = list(batches)[-1]
+    return batch_id, batches[batch_id]
+
+
+def batch_status(*, state: Path, base_url: str | None) -> int:
+    from summarizer.batch import describe, status
+
+    try:
+        batch_id, _ = _latest_batch(state)
+    except FileNotFoundError as exc:
+        _say(f"summarizer: {exc}")
+        return 2
+    print(describe(status(batch_client(base_url), batch_id)))
+    return 0
+
+
+def batch_collect(*, state: Path, out: Path, base_url: str | None, prompts_dir: Path | None) -> int:
+    """Collected answers go through the same answer-to-result path and into the same cache as a live run."""
+    import asyncio
+
+    from summarizer.batch import BatchNotReady, collect, completion_text, usage_of
+    from summarizer.cache import ResultCache
+    from summarizer.cost import estimate_cost
+    from summarizer.extract import failed, from_raw, to_result
+    from summarizer.pipeline import Options, build_brief, cache_key_for
+    from summarizer.render import write_brief
+    from summarizer.templates import Prompts
+
+    try:
+        batch_id, items = _latest_batch(state)
+    except FileNotFoundError as exc:
+        _say(f"summarizer: {exc}")
+        return 2
+    try:
+        answers = collect(batch_client(base_url), batch_id)
+    except BatchNotReady as exc:
+        _say(f"summarizer: {exc}; try again later")
+        return 1
+    prompts = Prompts(prompts_dir)
+    docs, errors = _docs([v["path"] for v in items.values()])
+    code = 1 if errors else 0
+    results = []
+    with ResultCache() as cache:
+        for doc in docs:
+            model = next((v["model"] for v in items.values() if v["sha256"] == doc.article.sha256), "")
+            key = cache_key_for(doc, model, prompts)
+            body = answers.get(key)
+            if body is None or "error" in body:
+                got = failed(doc, f"batch request failed: {body.get('error') if body else 'no answer in the batch'}")
+                code = 1
+            else:
+                usage = usage_of(body)
+                usage.cost_usd = estimate_cost(model, usage.prompt_tokens, usage.completion_tokens, batch=True)
+                got = from_raw(completion_text(body) or "", doc, usage=usage, event=f"collected from batch {batch_id}")
+            result = to_result(got, doc)
+            if not got.transport_failed:
+                cache.put(key, result)
+            results.append(result)
+
+    brief = asyncio.run(build_brief(docs, results, None, prompts, Options(narrative=False), errors=errors))
+    paths = write_brief(brief, {d.article.id: d.article for d in docs}, out)
+    _say(f"collected batch {batch_id}: {len(results)} article(s) → {', '.join(map(str, paths))}")
+    return code
