@@ -11,7 +11,7 @@ the two seeds and on gensim's 300 ABC texts, clustered into stories as the brief
 * words in brief.md;
 * the similarity rule: cross-source "same event" merges inside ABC stories (listed for a human look),
   and false merges among facts of *different* stories (which can only be wrong).
-With ``--replay`` the seeds also run through the recorded embedded-model cassette.
+The seeds also run through the recorded embedded-model cassette (``--replay``, default cassettes/).
 """
 
 from __future__ import annotations
@@ -45,6 +45,18 @@ def _brief(paths: Sequence[Path]):  # type: ignore[no-untyped-def]
 def _trimmed(fact) -> set[str]:  # type: ignore[no-untyped-def]
     # A trimmed quote's citation is a clause span, not one of the result's citations: not a support sentence.
     return {c.article for c in fact.citations if c.quote == fact.text}
+
+
+def _replayed(paths: Sequence[Path], cassette: Path, max_facts: int):  # type: ignore[no-untyped-def]
+    """The brief the CLI writes from the recorded embedded-model run (offline)."""
+    from summarizer.models import Brief
+    from summarizer.run import BriefRequest, run_brief
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "brief"
+        req = BriefRequest(inputs=[str(p) for p in paths], out=out, replay=cassette, quiet=True, max_facts=max_facts)
+        run_brief(req)
+        return Brief.model_validate_json((out / "brief.json").read_text(encoding="utf-8"))
 
 
 def _figures_corrected(brief) -> int:  # type: ignore[no-untyped-def]
@@ -146,9 +158,7 @@ def _similarity(max_stories: int) -> None:
     for tag, found, limit in (("FALSE, across stories", across, len(across)), ("within a story", within, 15)):
         for a, b in found[:limit]:
             print(f"  [{tag}] {a[1][:100]!r}\n      ~ {b[1][:100]!r}")
-    dup = sum(
-        near_duplicate(a[2], b[2]) for x, y in sorted(pairs) if (a := facts[x])[0] == (b := facts[y])[0]
-    )
+    dup = sum(near_duplicate(a[2], b[2]) for x, y in sorted(pairs) if (a := facts[x])[0] == (b := facts[y])[0])
     print(f"near-duplicates within one article: {dup}")
 
 
@@ -156,6 +166,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--abc-stories", type=int, default=50)
     ap.add_argument("--max-facts", type=int, default=6)
+    ap.add_argument("--replay", type=Path, default=ROOT / "cassettes" / "seeds_gemma3_270m.yaml")
     args = ap.parse_args()
 
     from conftest import lee_corpus
@@ -163,6 +174,9 @@ def main() -> None:
     seeds = [ROOT / "examples" / "ap_2025-05-25.txt", ROOT / "examples" / "bbc_2025-05-24.txt"]
     brief, _, results = _brief(seeds)
     _report("seeds (extractive)", brief, results, args.max_facts)
+    if args.replay.exists():
+        replayed = _replayed(seeds, args.replay, args.max_facts)
+        _report(f"seeds (replay of {args.replay.name})", replayed, replayed.results, args.max_facts)
 
     from summarizer.cluster import cluster_articles
 
