@@ -226,13 +226,13 @@ class _Item:
     fact: Fact
     mentions: list[_Mention] = field(default_factory=list)
     terms: EventTerms = EventTerms(frozenset(), frozenset(), ())
+    other_figures: list[str] = field(default_factory=list)  # years, dates, times, ordinals as written
+    # A source sentence no fact of its article quotes: it may corroborate a fact, never be one.
+    support: bool = False
 
     @property
     def stems(self) -> frozenset[str]:
         return self.terms.stems
-    other_figures: list[str] = field(default_factory=list)  # years, dates, times, ordinals as written
-    # A source sentence no fact of its article quotes: it may corroborate a fact, never be one.
-    support: bool = False
 
 
 @dataclass
