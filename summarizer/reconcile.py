@@ -26,9 +26,11 @@ Rules (all deterministic):
 * Years, dates, times and ordinals are not counted quantities: no merges or conflicts are built on them.
 * Facts are ranked (:func:`rank_key`): corroboration, conflict involvement, figures, position in the
   article, recency; ids f1, f2, ... follow that rank. Citations are kept as verified (deduplicated).
-* Near-linear work: facts are indexed by (quantity kind, counted noun), by exact figure and by their
-  rarest words; only facts sharing an index bucket are compared, and a bucket compares with at most
-  ``BUCKET_CAP`` groups. ``ReconcileStats`` counts the comparisons.
+* A source sentence that no fact of its article quotes (``support``) may join another source's fact by
+  the same rules, adding its source and citation; it never becomes a fact of its own.
+* Near-linear work: facts are indexed by (quantity kind, counted noun), by distinctive figure and by
+  their rarest words; only facts sharing an index bucket are compared, and a bucket compares with at
+  most ``BUCKET_CAP`` groups. ``ReconcileStats`` counts the comparisons.
 """
 
 from __future__ import annotations
