@@ -185,10 +185,11 @@ def compose_narrative(
         text = ", and ".join(clauses)
         sentences.append(text[0].upper() + text[1:] + ".")
 
+    composed = " ".join(sentences[:4])
+    if composed and not check_narrative(composed, evidence):
+        return composed  # the usual case: one check for the whole paragraph
     kept = [s for s in sentences[:4] if not check_narrative(s, evidence)]
-    if len(kept) >= 1:
-        return " ".join(kept)
-    return _verbatim(facts, conflicts)
+    return " ".join(kept) if kept else _verbatim(facts, conflicts)
 
 
 def _verbatim(facts: Sequence[BriefFact], conflicts: Sequence[Conflict]) -> str:
@@ -270,8 +271,12 @@ def build_stories(results: Sequence[ArticleResult], docs: Mapping[str, Document]
             else r
             for r in members
         ]
-        support = {r.article.id: support_sentences(r, docs[r.article.id]) for r in members if r.article.id in docs}
-        facts, conflicts = reconcile(trimmed, articles, support=support if len(members) > 1 else None)
+        support = (
+            {r.article.id: support_sentences(r, docs[r.article.id]) for r in members if r.article.id in docs}
+            if len(members) > 1
+            else None  # one source: nothing to corroborate
+        )
+        facts, conflicts = reconcile(trimmed, articles, support=support)
         latest = max((r.article.date for r in members if r.article.date), default=None)
         sources = len({r.article.id for r in members})
         outlets = story_outlets([r.article for r in members])

@@ -131,24 +131,6 @@ def _stem(word: str) -> str:
 _STOP_OR_GENERIC = _STOP | _GENERIC
 
 
-def _content_stems(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text) if len(w) > 2 and w.lower() not in _STOP_OR_GENERIC}
-
-
-def _name_stems(text: str) -> frozenset[str]:
-    """Stems of capitalised words not at the start of the text: the entities a fact names."""
-    out = set()
-    for m in _WORD.finditer(text):
-        w = m.group()
-        if m.start() > 0 and w[0].isupper() and len(w) > 2 and w.lower() not in _STOP_OR_GENERIC:
-            out.add(_stem(w))
-    return frozenset(out)
-
-
-def _stem_sequence(text: str) -> tuple[str, ...]:
-    return tuple(_stem(w) for w in _WORD.findall(text) if len(w) > 2 and w.lower() not in _STOP_OR_GENERIC)
-
-
 @dataclass(frozen=True)
 class EventTerms:
     """What :func:`same_event` compares: content stems, the names among them, and their order."""
@@ -159,7 +141,18 @@ class EventTerms:
 
 
 def event_terms(text: str) -> EventTerms:
-    return EventTerms(frozenset(_content_stems(text)), _name_stems(text), _stem_sequence(text))
+    # One pass over the words: this runs for every fact and support sentence of every story.
+    sequence: list[str] = []
+    names: set[str] = set()
+    for m in _WORD.finditer(text):
+        w = m.group()
+        if len(w) <= 2 or w.lower() in _STOP_OR_GENERIC:
+            continue
+        s = _stem(w)
+        sequence.append(s)
+        if m.start() > 0 and w[0].isupper():
+            names.add(s)
+    return EventTerms(frozenset(sequence), frozenset(names), tuple(sequence))
 
 
 def _jaccard(a: AbstractSet[str], b: AbstractSet[str]) -> float:
