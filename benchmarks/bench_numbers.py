@@ -32,10 +32,9 @@ sys.path.insert(0, str(ROOT))
 from summarizer.quantities import (  # noqa: E402
     Evidence,
     Quantity,
-    _cached_extract,
-    _sig_digits,
     check_support,
     extract_quantities,
+    sig_digits,
 )
 
 CASES = ROOT / "benchmarks" / "cases" / "number_cases.jsonl"
@@ -87,7 +86,7 @@ def _decimals(digits: str) -> int:
 
 def _legit_rounding(old: float, old_digits: str, new: float, new_digits: str) -> bool:
     """Whether the rules would accept ``new`` as ``old`` rounded (so it is no "changed value")."""
-    sig_new, sig_old = _sig_digits(new_digits), _sig_digits(old_digits)
+    sig_new, sig_old = sig_digits(new_digits), sig_digits(old_digits)
     if sig_new >= sig_old or new == 0:
         return False
     step = 10.0 ** (math.floor(math.log10(abs(new))) - sig_new + 1)
@@ -236,7 +235,7 @@ def _cases_for(
         if um:
             to_miles = q.unit == "kilometer"
             v = num * (0.621371 if to_miles else 1.609344)
-            sig = max(2, _sig_digits(digits))
+            sig = max(2, sig_digits(digits))
             rv = round(v, -math.floor(math.log10(v)) + sig - 1) if v > 0 else v
             new_num = fmt(rv, rv >= 1000, 0 if rv >= 10 else 1)
             unit = ("miles" if rv != 1 else "mile") if to_miles else "kilometres"
@@ -245,7 +244,7 @@ def _cases_for(
             add("faithful", "convert-unit", s, e + um.end(), new_num + um.group(1) + unit)
     if q.qualifier == "exact" and q.start == s - (1 if q.kind == "money" and sent[s - 1 : s] in "$£€" else 0):
         add("faithful", "add-hedge", q.start, q.start, "about ")
-    if dec == 0 and _sig_digits(digits) >= 3 and q.qualifier == "exact" and (commas or num < 1000):
+    if dec == 0 and sig_digits(digits) >= 3 and q.qualifier == "exact" and (commas or num < 1000):
         p = math.floor(math.log10(num)) - 1
         rv = round(num, -p)
         if rv != num:
@@ -325,20 +324,23 @@ def evaluate(cases: list[dict[str, Any]], verbose: int = 0) -> dict[str, Any]:
     }
 
 
-def throughput() -> dict[str, float]:
+def throughput(q: Any = None) -> dict[str, float]:
+    """MB/s of extraction and of the support check; ``q`` is a quantities module (default: this tree's)."""
+    if q is None:
+        import summarizer.quantities as q
     text = lee_corpus().read_text(encoding="utf-8", errors="replace")
     mb = len(text.encode("utf-8")) / 1e6
-    extract_quantities("warm up: 1,000 km, 3 per cent, three")  # pint and text2num loaded once
+    q.extract_quantities("warm up: 1,000 km, 3 per cent, three")  # pint and text2num loaded once
     t = time.perf_counter()
     for line in text.splitlines():
-        extract_quantities(line)
+        q.extract_quantities(line)
     t_extract = time.perf_counter() - t
     # check_support: each article as the claim, its own sentences as the evidence (cold caches).
-    _cached_extract.cache_clear()
+    q.cached_quantities.cache_clear()
     t = time.perf_counter()
     for line in text.splitlines():
-        ev = [Evidence(label=f"sentence {i + 1}", text=s) for i, s in enumerate(sentences(line))]
-        check_support(line, ev)
+        ev = [q.Evidence(label=f"sentence {i + 1}", text=s) for i, s in enumerate(sentences(line))]
+        q.check_support(line, ev)
     t_check = time.perf_counter() - t
     return {"mb": mb, "extract_mb_s": mb / t_extract, "check_mb_s": mb / t_check}
 
@@ -347,6 +349,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", action="store_true", help="regenerate the case files")
     ap.add_argument("--show", type=int, default=0, help="print this many misses and false flags")
+    ap.add_argument("--compare-legacy", action="store_true", help="throughput of the pre-issue-12 code too")
     args = ap.parse_args()
     if args.build or not CASES.exists():
         cases = build_cases()
@@ -372,6 +375,20 @@ def main() -> None:
         f"extract_quantities {tp['extract_mb_s']:.2f} MB/s, "
         f"check_support {tp['check_mb_s']:.2f} MB/s  (goal >= 1 MB/s)"
     )
+    if args.compare_legacy:
+        from bench_claims import LEGACY_COMMIT, load_legacy
+
+        load_legacy()
+        # Interleaved, best of three each: the machine's load is then the same for both.
+        runs = [(throughput(sys.modules["legacy_quantities"]), throughput()) for _ in range(3)]
+        old = {k: max(r[0][k] for r in runs) for k in runs[0][0]}
+        new = {k: max(r[1][k] for r in runs) for k in runs[0][1]}
+        print(
+            f"side by side with quantities.py at {LEGACY_COMMIT[:7]}: extract {new['extract_mb_s']:.2f} vs "
+            f"{old['extract_mb_s']:.2f} MB/s (ratio {new['extract_mb_s'] / old['extract_mb_s']:.2f}), "
+            f"check_support {new['check_mb_s']:.2f} vs {old['check_mb_s']:.2f} MB/s "
+            f"(ratio {new['check_mb_s'] / old['check_mb_s']:.2f})"
+        )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ The public surface is ``__all__``; everything else is private and may change. Na
 
     from summarizer import load_inputs, verify_summary
     loaded = load_inputs(["examples/"])
-    report = verify_summary("Each side freed 307 prisoners.", [(a.id, a.text) for a in loaded.articles])
+    report = verify_summary("Each side returned 307 prisoners.", [(a.id, a.text) for a in loaded.articles])
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ def _setup_logging(verbose: bool) -> None:
 
 @app.command()
 def brief(
-    inputs: Annotated[list[str], typer.Argument(help="Files, directories (recursive) or globs.")],
+    inputs: Annotated[list[str], typer.Argument(help="Files, directories (recursive), globs, URLs, feeds, OPML.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for brief.md/.json/.html.")] = Path("brief"),
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (else OPENAI_BASE_URL).")] = None,
     model: Annotated[str | None, typer.Option(help="Model name (else SUMMARIZER_MODEL).")] = None,
@@ -76,8 +76,17 @@ def brief(
     record: Annotated[Path | None, typer.Option(help="Record LLM calls to a vcrpy cassette.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary line.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every LLM call.")] = False,
+    since: Annotated[
+        str | None, typer.Option(help="Only articles dated within this window: 24h, 2d, or a date (undated kept).")
+    ] = None,
+    previous: Annotated[
+        Path | None, typer.Option(help="Compare with this brief.json (default: the one already in --out).")
+    ] = None,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Download pages again, ignoring the page cache.")] = False,
 ) -> None:
     """Summarise articles into brief.md, brief.json and brief.html in --out.
+
+    Inputs may also be article URLs, RSS/Atom/JSON feeds (URLs or files) and OPML lists of feeds.
 
     With no --base-url, OPENAI_BASE_URL or OPENAI_API_KEY, the embedded llama.cpp engine runs offline.
 
@@ -94,12 +103,22 @@ def brief(
     if bad or not fmts:
         _err(f"--format: unknown format {', '.join(bad) or '(none)'}; choose from md, json, html")
         raise typer.Exit(2)
+    cutoff = None
+    if since is not None:
+        from summarizer.feeds import parse_since
+
+        try:
+            cutoff = parse_since(since)
+        except ValueError as exc:
+            _err(str(exc))
+            raise typer.Exit(2) from None
     request = BriefRequest(
         inputs=inputs, out=out, base_url=base_url, model=model, mode=mode, provider=provider, gguf=gguf,
         prompts_dir=prompts_dir,
         concurrency=concurrency, max_reasks=max_reasks, narrative=narrative, use_cache=cache, budget=budget,
         formats=fmts, replay=replay, record=record, quiet=quiet, max_facts=max_facts,
     )  # fmt: skip
+    request.since, request.previous, request.refresh = cutoff, previous, refresh
     raise typer.Exit(run_brief(request))
 
 
@@ -107,9 +126,14 @@ def brief(
 def verify(
     source: Annotated[list[Path], typer.Option("--source", "-s", help="A source article (repeatable).")],
     summary: Annotated[Path, typer.Option("--summary", help="The summary to check (any text or Markdown).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON (per sentence: which checks failed).")
+    ] = False,
+    only: Annotated[
+        str | None, typer.Option("--only", help="'numbers': check the figures alone, not names, negation or wording.")
+    ] = None,
 ) -> None:
-    """Check every number in a summary against its sources. Exit 0: all supported; 1: some are not."""
+    """Check every claim of a summary against its sources. Exit 0: all supported; 1: some are not."""
     from summarizer.factcheck import format_report, verify_summary
     from summarizer.load import load_inputs
 
@@ -124,8 +148,11 @@ def verify(
         reason = sloaded.errors[0].reason if sloaded.errors else "unreadable"
         _err(f"{summary}: {reason}")
         raise typer.Exit(2)
+    if only not in (None, "numbers"):
+        _err(f"--only: unknown check {only!r}; use 'numbers'")
+        raise typer.Exit(2)
     report = verify_summary(
-        sloaded.articles[0].text, [(Path(a.path).name, a.text[a.body_start :]) for a in loaded.articles]
+        sloaded.articles[0].text, [(Path(a.path).name, a.text[a.body_start :]) for a in loaded.articles], only=only
     )
     typer.echo(report.model_dump_json(indent=2) if as_json else format_report(report))
     raise typer.Exit(0 if report.ok else 1)

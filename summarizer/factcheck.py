@@ -1,13 +1,17 @@
-"""Check any summary (ours, a person's, another tool's) against its sources, number by number.
+"""Check any summary (ours, a person's, another tool's) against its sources, claim by claim.
 
 Every figure in the summary must be stated by some sentence of some source (see the support rules in
-:mod:`summarizer.quantities`). What is ignored in the summary, because it is markup rather than a claim:
+:mod:`summarizer.quantities`). The other parts of each sentence are checked the way verify checks a
+headline (:func:`summarizer.verify.check_text`): names and content words against the sources, negation,
+modality and speaker against the source sentences it is closest to. ``only="numbers"`` checks figures
+alone, as ``summarizer verify`` did before. What is ignored in the summary, because it is markup rather
+than a claim:
 
 * markdown citation markers (``[1]``, ``[2, 3]``, ``[^1]``), link targets (``[text](url)`` keeps ``text``),
   bare URLs, emphasis and code markers, table bars, block-quote markers;
 * list numbering and bullets at the start of a line (``1.``, ``2)``, ``-``, ``*``);
 * years, dates and times in headings (a brief's heading usually carries its own date); other numbers in
-  headings are checked like any sentence.
+  headings are checked like any sentence; a heading's words are not ("Key facts" claims nothing).
 
 Spans in a reported finding index :attr:`SummaryIssue.sentence`, the cleaned sentence.
 """
@@ -17,15 +21,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from summarizer.quantities import Evidence, Finding, check_support
+from summarizer.text import MARKER
+from summarizer.verify import CLAIM_CHECKS, Part, Problem, check_text
 
 _FENCE_RE = re.compile(r"^\s*(```|~~~)")
 _HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})\s+")
 _LIST_RE = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 _QUOTE_RE = re.compile(r"^\s*>\s?")
-_CITE_RE = re.compile(r"\[\^?\d+(?:\s*[,;–-]\s*\^?\d+)*\]")
 _LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _URL_RE = re.compile(r"<?https?://\S+>?")
 _EMPH_RE = re.compile(r"(\*\*|__|`|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*]))")
@@ -38,15 +43,27 @@ class SummaryIssue(BaseModel):
     finding: Finding
 
 
+class SentenceReport(BaseModel):
+    """One sentence of the summary: the source sentences it was aligned with and which checks failed."""
+
+    sentence: str
+    heading: bool = False
+    evidence: list[str] = Field(default_factory=list, description="labels of the closest source sentences")
+    failed: list[Part] = Field(default_factory=list, description="the checks that failed, e.g. number, entity")
+    problems: list[Problem] = Field(default_factory=list)
+
+
 class VerifyReport(BaseModel):
     sources: list[str]
+    checks: list[Part] = Field(default_factory=lambda: list(CLAIM_CHECKS))
     numbers_checked: int
     supported: int
     issues: list[SummaryIssue]
+    sentences: list[SentenceReport] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.issues
+        return not self.issues and not any(s.failed for s in self.sentences)
 
 
 def _default_splitter() -> Callable[[str], list[tuple[int, int]]]:
@@ -77,7 +94,7 @@ def _clean_line(line: str) -> str:
     line = _LIST_RE.sub("", line)
     line = _LINK_RE.sub(r"\1", line)
     line = _URL_RE.sub(" ", line)
-    line = _CITE_RE.sub("", line)
+    line = MARKER.sub("", line)
     line = _EMPH_RE.sub("", line)
     line = line.replace("|", " ")
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", line)).strip()
@@ -137,16 +154,27 @@ def verify_summary(
     sources: Sequence[tuple[str, str]],
     *,
     split_sentences: Callable[[str], list[tuple[int, int]]] | None = None,
+    only: str | None = None,
 ) -> VerifyReport:
-    """Check every number of ``summary`` against every sentence of ``sources`` ((name, text) pairs)."""
+    """Check every sentence of ``summary`` against every sentence of ``sources`` ((name, text) pairs).
+
+    ``only="numbers"`` checks figures alone (the behaviour before claims were checked part by part).
+    """
+    if only not in (None, "numbers"):
+        raise ValueError(f"only: unknown check {only!r}; use 'numbers'")
     split = split_sentences or _default_splitter()
     evidence = source_evidence(sources, split)
+    pairs = [(ev.label, ev.text) for ev in evidence]
+    checks: list[Part] = ["number"] if only == "numbers" else list(CLAIM_CHECKS)
+    others = [c for c in checks if c != "number"]
     checked = supported = 0
     issues: list[SummaryIssue] = []
+    sentences: list[SentenceReport] = []
     for block, heading in summary_blocks(summary):
         for s, e in split(block):
             sentence = block[s:e]
             report = check_support(sentence, evidence)
+            row = SentenceReport(sentence=sentence, heading=heading)
             for f in report.findings:
                 if heading and f.quantity.kind in _NOT_IN_HEADINGS:
                     continue
@@ -155,8 +183,14 @@ def verify_summary(
                     supported += 1
                 else:
                     issues.append(SummaryIssue(sentence=sentence, finding=f))
-    return VerifyReport(sources=[name for name, _ in sources], numbers_checked=checked, supported=supported,
-                        issues=issues)  # fmt: skip
+                    row.problems.append(Problem(part="number", detail=f.reason))
+            if others and not heading:
+                (one,) = check_text(sentence, pairs, checks=others, split=lambda t: [(0, len(t))])
+                row.evidence, row.problems = one.evidence, [*row.problems, *one.problems]
+            row.failed = list(dict.fromkeys(p.part for p in row.problems))
+            sentences.append(row)
+    return VerifyReport(sources=[name for name, _ in sources], checks=checks, numbers_checked=checked,
+                        supported=supported, issues=issues, sentences=sentences)  # fmt: skip
 
 
 def format_report(report: VerifyReport) -> str:
@@ -178,6 +212,14 @@ def format_report(report: VerifyReport) -> str:
                 lines.append(f"    - {c.quantity.text!r} in {c.evidence}")
         else:
             lines.append("  no source states a figure of this kind")
-    if not n_bad:
-        lines.append("All numbers are supported by the sources.")
+    failing = [s for s in report.sentences if any(p.part != "number" for p in s.problems)]
+    for row in failing:
+        lines.append("")
+        lines.append(f"✗ {', '.join(p for p in row.failed if p != 'number')}: {row.sentence}")
+        lines += [f"  {p}" for p in row.problems if p.part != "number"]
+        if row.evidence:
+            lines.append(f"  closest source sentences: {'; '.join(row.evidence)}")
+    if not n_bad and not failing:
+        lines.append("All numbers are supported by the sources." if report.checks == ["number"] else
+                     "Every sentence is supported by the sources.")  # fmt: skip
     return "\n".join(lines)

@@ -19,8 +19,12 @@ import re
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from summarizer.models import Article, InputError, LoadResult
+
+if TYPE_CHECKING:
+    from summarizer.fetch import FetchOptions
 
 __all__ = ["TEXT_SUFFIXES", "load_inputs"]
 
@@ -45,20 +49,39 @@ class _Decoded:
     loud: bool = False  # notes worth a line in LoadResult.notes too
 
 
-class _Rejected(Exception):
+class _Rejected(ValueError):
     """An input that cannot be used; the message is the one-line reason."""
 
 
-def load_inputs(inputs: Sequence[str], *, max_bytes: int = 2_000_000) -> LoadResult:
-    """Read every input (file, directory or glob) in the order given.
+def load_inputs(
+    inputs: Sequence[str],
+    *,
+    max_bytes: int = 2_000_000,
+    fetch: FetchOptions | None = None,
+    since: dt.datetime | None = None,
+) -> LoadResult:
+    """Read every input (file, directory, glob, page URL, feed or OPML list) in the order given.
 
     Files inside a directory or matched by a glob are sorted. Identical content is kept once.
-    Article ids are ``a1``, ``a2``, ... in the final order.
+    Article ids are ``a1``, ``a2``, ... in the final order. URLs, feeds and OPML go to
+    :func:`summarizer.feeds.load_web` (``fetch`` bounds the downloads; ``since`` skips old entries).
     """
     result = LoadResult()
     seen_paths: set[str] = set()
     by_hash: dict[str, str] = {}
+    web = _load_web(inputs, fetch, since, result)
     for spec in inputs:
+        if spec in web:
+            for item in web[spec]:
+                if isinstance(item, InputError):
+                    result.errors.append(item)
+                elif item.sha256 in by_hash:
+                    result.notes.append(f"{item.url or item.path} duplicates {by_hash[item.sha256]}; skipped")
+                else:
+                    by_hash[item.sha256] = item.url or item.path
+                    item.id = f"a{len(result.articles) + 1}"
+                    result.articles.append(item)
+            continue
         for path in _expand(spec, result):
             real = os.path.realpath(path)
             if real in seen_paths:  # the same file named twice (e.g. a dir and a glob): not a duplicate story
@@ -77,6 +100,24 @@ def load_inputs(inputs: Sequence[str], *, max_bytes: int = 2_000_000) -> LoadRes
             result.articles.append(article)
             result.notes.extend(f"{path}: {n}" for n in article.notes if _is_loud(n))
     return result
+
+
+def _load_web(
+    inputs: Sequence[str], fetch: FetchOptions | None, since: dt.datetime | None, result: LoadResult
+) -> dict[str, list[Article | InputError]]:
+    from summarizer.feeds import is_web_input, load_web  # httpx and feedparser only when a URL or feed shows up
+
+    specs = [s for s in dict.fromkeys(inputs) if is_web_input(s)]
+    if not specs:
+        return {}
+    loaded = load_web(specs, options=fetch, since=since)
+    result.notes.extend(loaded.notes)
+    st = loaded.stats
+    result.notes.append(
+        f"web: {st.downloaded} downloaded ({st.bytes / 1e6:.1f} MB), {st.not_modified} not modified (cached), "
+        f"{st.failed} failed"
+    )
+    return loaded.items
 
 
 # ---------------------------------------------------------------- finding files
@@ -171,14 +212,24 @@ def _os_reason(exc: OSError, path: str) -> str:
 def _load_file(path: str, max_bytes: int) -> Article:
     data = _read(path, max_bytes)
     decoded = _decode(data)
-    text = decoded.text
+    return article_from_text(decoded.text, path, encoding=decoded.encoding, notes=decoded.notes)
+
+
+def article_from_text(
+    text: str, path: str, *, html: bool | None = None, encoding: str = "utf-8", notes: Sequence[str] = ()
+) -> Article:
+    """An Article from decoded text (a file's or a fetched page's); HTML is reduced to its article text.
+
+    ``html`` None: decided from the name and the text. Raises ValueError with a one-line reason."""
     if not text.strip():
         raise _Rejected("only whitespace, no text")
-    notes = list(decoded.notes)
+    notes = list(notes)
     title: str | None = None
     date: dt.date | None = None
     body_start = 0
-    if os.path.splitext(path)[1].lower() in HTML_SUFFIXES or _HTML_START.match(text):
+    if html is None:
+        html = os.path.splitext(path)[1].lower() in HTML_SUFFIXES or bool(_HTML_START.match(text))
+    if html:
         text, title, date = _from_html(text)
         notes.append("text extracted from HTML with trafilatura")
     else:
@@ -199,7 +250,7 @@ def _load_file(path: str, max_bytes: int) -> Article:
         text=text,
         body_start=body_start,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        encoding=decoded.encoding,
+        encoding=encoding,
         notes=notes,
     )
 

@@ -23,9 +23,8 @@ from summarizer.models import (
     Document,
     Fact,
     Story,
+    outlet_name,
 )
-
-MARKER = re.compile(r"\[(\d+)\]")
 
 
 def check_narrative(text: str, facts: Sequence[BriefFact]) -> list[str]:
@@ -34,16 +33,19 @@ def check_narrative(text: str, facts: Sequence[BriefFact]) -> list[str]:
 
 
 def check_cited_text(text: str, items: Sequence[str], noun: str) -> list[str]:
-    """Every sentence cites [n] items that exist, and its numbers and words are supported by them."""
+    """Every sentence cites [n] items that exist, and each of its parts is supported by them.
+
+    A marker after the full stop belongs to the sentence before it ("… each. [1][2]").
+    """
     from summarizer.segment import split_sentences
-    from summarizer.verify import grounding_problems, number_problems
+    from summarizer.text import cited_sentences
+    from summarizer.verify import claim_problems
 
     problems: list[str] = []
     if not text.strip():
         return ["narrative is empty"]
-    for s, e in split_sentences(text):
-        sentence = text[s:e]
-        marks = [int(m) for m in MARKER.findall(sentence)]
+    context = " ".join(items)
+    for sentence, marks in cited_sentences(text, split_sentences):
         bad = [m for m in marks if not 1 <= m <= len(items)]
         if bad:
             problems.append(f"marker [{bad[0]}] does not exist; {noun}s are [1] to [{len(items)}]")
@@ -52,10 +54,8 @@ def check_cited_text(text: str, items: Sequence[str], noun: str) -> list[str]:
             problems.append(f"sentence cites no {noun}: {sentence[:80]!r}")
             continue
         cited = list(dict.fromkeys(marks))
-        plain = MARKER.sub("", sentence)
-        nums, _ = number_problems(plain, [(f"{noun} [{m}]", items[m - 1]) for m in cited])
-        problems += nums
-        problems += grounding_problems(plain, " ".join(items[m - 1] for m in cited))
+        evidence = [(f"{noun} [{m}]", items[m - 1]) for m in cited]
+        problems += [str(p) for p in claim_problems(sentence, evidence, context=context)]
     return problems
 
 
@@ -109,7 +109,7 @@ def narrative_evidence(facts: Sequence[BriefFact], outlets: Mapping[str, str]) -
     return [
         f.model_copy(
             update={
-                "text": f"{_who(f.sources, outlets)} report: {f.text}" + (" Sources differ." if f.in_conflict else "")
+                "text": f"{_who(f.sources, outlets)} reported: {f.text}" + (" Sources differ." if f.in_conflict else "")
             }
         )
         for f in facts
@@ -225,8 +225,9 @@ def story_title(results: Sequence[ArticleResult]) -> str:
 
 
 def story_outlets(articles: Sequence[ArticleRef]) -> dict[str, str]:
-    """Article id -> outlet name, only when the story's outlets have distinct names (else names mislead)."""
-    names = {a.id: a.outlet for a in articles}
+    """Article id -> outlet name (the article's own, else read from its file name), only when the story's
+    outlets have distinct names (else names mislead)."""
+    names = {a.id: a.outlet or outlet_name(a.path) for a in articles}
     known = [n for n in names.values() if n]
     if len(known) != len(names) or len(set(known)) != len(known):
         return {}

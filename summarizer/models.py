@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from typing import Literal
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Field
 
 # ---------------------------------------------------------------- load / segment
 
@@ -27,6 +27,9 @@ class Article(BaseModel):
     sha256: str = Field(description="Content hash of the decoded text; used for dedupe and cache keys.")
     encoding: str = "utf-8"
     notes: list[str] = Field(default_factory=list, description="Handling worth telling the user about.")
+    url: str | None = Field(default=None, description="The page it came from (``path`` is then sources/<id>.txt).")
+    outlet: str | None = Field(default=None, description="Who published it: the feed's title, else the page's host.")
+    undated: bool = Field(default=False, description="No date found; kept by --since anyway, and marked so.")
 
 
 class ArticleRef(BaseModel):
@@ -36,16 +39,14 @@ class ArticleRef(BaseModel):
     path: str
     title: str
     date: dt.date | None = None
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def outlet(self) -> str:
-        """The outlet's short name, read from the file name ("bbc_2025-05-24.txt" -> "BBC")."""
-        return outlet_name(self.path)
+    url: str | None = None
+    outlet: str | None = None
+    undated: bool = False
 
 
 def outlet_name(path: str) -> str:
-    """Outlet from a file name: 'ap_2025-05-25.txt' -> 'AP', 'reuters-kyiv.txt' -> 'Reuters'; '' if none."""
+    """Outlet from a file name, for articles that name none: 'ap_2025-05-25.txt' -> 'AP',
+    'reuters-kyiv.txt' -> 'Reuters'; '' when the name gives none."""
     stem = path.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
     parts = [p for p in re.split(r"[_\-\s.]+", stem) if p]
     while len(parts) > 1 and parts[0].lower() in ("the", "a", "an"):
@@ -268,6 +269,36 @@ class BriefFact(BaseModel):
     origin: Literal["llm", "extractive"] = "llm"
 
 
+SinceLast = Literal["new", "updated", "unchanged"]
+
+
+class StoryChange(BaseModel):
+    """One thing a story reports that the previous brief's matching story did not.
+
+    ``before_*`` describe the previous brief: its citation's ``article`` is an id of *that* brief;
+    ``before_article`` is the id of the same source in this brief, when it is still here.
+    """
+
+    kind: Literal["new_source", "changed_figure", "new_figure"]
+    text: str = Field(description="Readable line built from verified figures, e.g. 'injured: at least 15 → 10'.")
+    quantity: str | None = Field(default=None, description="What the figure counts, e.g. 'injured'.")
+    before: str | None = None
+    after: str | None = None
+    article: str | None = Field(default=None, description="This brief's id of the new source or the after figure.")
+    after_citation: Citation | None = None
+    before_citation: Citation | None = None
+    before_source: ArticleRef | None = None
+    before_article: str | None = None
+
+
+class PreviousBrief(BaseModel):
+    """The brief this one was compared with."""
+
+    path: str
+    generated_at: dt.datetime
+    stories: int
+
+
 class Story(BaseModel):
     """Articles about one event: reconciled facts, conflicts between sources, and a narrative."""
 
@@ -282,6 +313,9 @@ class Story(BaseModel):
         default_factory=dict, description="Article id -> outlet name, when the story's sources have distinct names."
     )
     weight: float = 0.0
+    since_last: SinceLast | None = Field(default=None, description="Against the previous brief (None: none).")
+    previous: str | None = Field(default=None, description="Id of the matching story in the previous brief.")
+    changes: list[StoryChange] = Field(default_factory=list)
 
 
 class EngineInfo(BaseModel):
@@ -305,3 +339,4 @@ class Brief(BaseModel):
     rejected: list[Rejection] = Field(default_factory=list)
     errors: list[InputError] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
+    previous: PreviousBrief | None = None

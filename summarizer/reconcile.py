@@ -56,6 +56,7 @@ from summarizer.models import (
     Figure,
     FigureMention,
 )
+from summarizer.text import STOP_WORDS, WORD, lemma, normal, wordset
 
 if TYPE_CHECKING:
     from summarizer.quantities import Quantity
@@ -84,21 +85,13 @@ PER_VALUE = 3
 
 # ---------------------------------------------------------------- text primitives (one place)
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_WORD = WORD
 _BOUNDARY = re.compile(r"[,.;:!?()\[\]\"“”—–]")
 # Words that end the counted phrase ("307 prisoners of war" -> "prisoners").
 
 
-def _words(s: str) -> frozenset[str]:
-    return frozenset(s.split())
-
-
-_STOP = _words(
-    """of and or in on at from to with by for as that who which than since into onto over after before
-    during across between under near per each both but while when where said says say had has have
-    having do did does not no so if its their his her them they it this these those there here the a an
-    would could will may might can should must also including"""
-)
+_words = wordset
+_STOP = STOP_WORDS
 _BE = _words("were was are is been being be have has had reportedly already now still more than")
 # Modifiers and generic heads that say nothing about *what* is counted.
 _GENERIC = _words(
@@ -117,15 +110,8 @@ _EVENT = frozenset({"injured", "killed", "missing"})
 
 @functools.lru_cache(maxsize=16384)
 def _stem(word: str) -> str:
-    w = word.lower().replace("’", "'")
-    if w.endswith("'s"):
-        w = w[:-2]
-    if w in _CANON:
-        return _CANON[w]
-    for suffix in ("ies", "es", "s", "ing", "ed"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            return w[: -len(suffix)]
-    return w
+    w = normal(word)
+    return _CANON.get(w) or lemma(w)
 
 
 _STOP_OR_GENERIC = _STOP | _GENERIC
@@ -381,8 +367,8 @@ def same_event(x: EventTerms, y: EventTerms) -> bool:
     left out of the word count: "New South Wales" in two sentences is one shared place, not three words."""
     words_x, words_y = x.stems - x.names, y.stems - y.names
     shared, share = _overlap(words_x, words_y)
-    if shared < SHARED_STEMS or share < PHRASE_SHARE:
-        return False
+    if share < PHRASE_SHARE or shared < (SHARED_STEMS if words_x != words_y else SHARED_STEMS - 1):
+        return False  # the same words throughout ("A difficult night for all of us") need one fewer
     if share < SAME_EVENT and _longest_run(x.sequence, y.sequence) < PHRASE_RUN:
         return False
     if not x.names or not y.names:
@@ -858,3 +844,45 @@ def trim_quote(fact: Fact, doc: Document) -> Fact:
 def thinly_backed(fact: BriefFact) -> list[Figure]:
     """The figures of ``fact`` that fewer sources state than the fact as a whole."""
     return [f for f in fact.figures if len(f.sources) < fact.corroboration]
+
+
+class FigureComparer:
+    """Figures of facts compared with the rules :func:`reconcile` applies within a story. Public for
+    ``summarizer.changes``, which compares the figures of two briefs. One comparer per comparison:
+    it memoises per fact, as reconcile does within one call."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, _Item] = {}
+        self._rules = _Reconciler([], ReconcileStats())
+
+    def _item(self, text: str) -> _Item:
+        from summarizer.quantities import cached_quantities
+
+        item = self._items.get(text)
+        if item is None:
+            item = _Item(order=0, article="", fact=Fact(id="", text=text, citations=[]), terms=event_terms(text))
+            for q in cached_quantities(text):
+                if q.kind in _NOT_COUNTED:
+                    item.other_figures.append(q.text)
+                else:
+                    key, label, phrase_end = _counted(text, q)
+                    item.mentions.append(_Mention(q, key, label, phrase_end))
+            self._items[text] = item
+        return item
+
+    def figures(self, text: str) -> list[tuple[Quantity, frozenset[str], str]]:
+        """The counted figures of a fact (years, dates, times, ordinals left out), each with what it
+        counts: (quantity, crude stems, readable label), e.g. (10, {"injured"}, "injured")."""
+        return [(m.q, m.key, m.label) for m in self._item(text).mentions]
+
+    def compare(self, text_a: str, qa: Quantity, text_b: str, qb: Quantity) -> str:
+        """``same`` (one figure of one counted thing), ``conflict`` (the same thing, a different value) or
+        ``other``, for the figure ``qa`` of the fact ``text_a`` and ``qb`` of ``text_b``."""
+        a, b = self._item(text_a), self._item(text_b)
+        ma = next((m for m in a.mentions if m.q.start == qa.start), None)
+        mb = next((m for m in b.mentions if m.q.start == qb.start), None)
+        if ma is None or mb is None:
+            return "other"
+        if self._rules.same_thing(ma, mb, a, b):
+            return "same"
+        return "conflict" if self._rules.contradict(ma, mb, a, b) else "other"

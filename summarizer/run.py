@@ -6,23 +6,22 @@ Kept out of cli.py so the CLI stays a thin layer and ``summarizer --help`` impor
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from summarizer.connect import Connection
 from summarizer.templates import Prompts
 
 
-@dataclass
-class BriefRequest:
+@dataclass(kw_only=True)
+class BriefRequest(Connection):
+    """One `summarizer brief` job: the inputs, the options, and (inherited) which LLM to talk to."""
+
     inputs: list[str]
     out: Path = Path("brief")
-    base_url: str | None = None
-    model: str | None = None
-    mode: str | None = None
-    provider: str | None = None
-    gguf: Path | None = None
     prompts_dir: Path | None = None
     concurrency: int | None = None
     max_reasks: int | None = None
@@ -30,10 +29,10 @@ class BriefRequest:
     use_cache: bool = True
     budget: float | None = None
     formats: list[str] = field(default_factory=lambda: ["md", "json", "html"])
-    replay: Path | None = None
-    record: Path | None = None
-    quiet: bool = False
     cache_path: Path | None = None
+    since: dt.datetime | None = None  # keep only articles dated within the window (undated kept, marked)
+    previous: Path | None = None  # the brief to compare with (default: brief.json already in ``out``)
+    refresh: bool = False  # download pages again instead of revalidating the page cache
     max_facts: int | None = None  # facts per story in brief.md (None: the renderer's default, 6)
 
 
@@ -49,7 +48,7 @@ def run_brief(req: BriefRequest) -> int:
     # instructor logs every failed validation at ERROR; our audit already records them with reasons.
     if not logging.getLogger("summarizer").isEnabledFor(logging.INFO):
         logging.getLogger("instructor").setLevel(logging.CRITICAL)
-    from summarizer.connect import Connection, open_llm
+    from summarizer.connect import open_llm
     from summarizer.llm import CallLog
     from summarizer.load import load_inputs
     from summarizer.models import Brief
@@ -63,7 +62,18 @@ def run_brief(req: BriefRequest) -> int:
     except FileNotFoundError as exc:
         _say(f"summarizer: {exc}")
         return 2
-    loaded = load_inputs(req.inputs)
+    from summarizer.changes import find_previous, since_counts
+    from summarizer.feeds import apply_window, write_sources
+    from summarizer.fetch import FetchOptions
+
+    previous, previous_path, why = find_previous(req.out, req.previous)
+    if why is not None:
+        _say(f"summarizer: {why}", quiet=req.previous is None and req.quiet)
+        if req.previous is not None:
+            return 2
+    loaded = load_inputs(req.inputs, fetch=FetchOptions(refresh=req.refresh), since=req.since)
+    if req.since is not None:
+        loaded.notes += apply_window(loaded, req.since)
     for e in loaded.errors:
         _say(f"summarizer: {e.path}: {e.reason}")
     for note in loaded.notes:
@@ -71,6 +81,7 @@ def run_brief(req: BriefRequest) -> int:
     if not loaded.articles:
         _say("summarizer: no readable article in the inputs")
         return 1
+    write_sources(loaded.articles, req.out)
     articles = {a.id: a for a in loaded.articles}
     stats = RunStats()
     code = 1 if loaded.errors else 0
@@ -86,17 +97,7 @@ def run_brief(req: BriefRequest) -> int:
 
         budget = Budget(req.budget)
     try:
-        connection = Connection(
-            base_url=req.base_url,
-            model=req.model,
-            mode=req.mode,
-            provider=req.provider,
-            gguf=req.gguf,
-            replay=req.replay,
-            record=req.record,
-            quiet=req.quiet,
-        )
-        with open_llm(connection, prompts) as (llm, engine):
+        with open_llm(req, prompts) as (llm, engine):
             llm.call_log = CallLog(req.out / "calls.jsonl")
             local = llm.endpoint.profile.local or req.replay is not None
             options = Options(
@@ -152,6 +153,10 @@ def run_brief(req: BriefRequest) -> int:
     finally:
         if cache is not None:
             cache.close()
+    if previous is not None:
+        from summarizer.changes import annotate
+
+        annotate(brief, previous, articles, previous_path=str(previous_path))
     paths = write_brief(brief, articles, req.out, req.formats, max_facts=req.max_facts)
     if stats.transport_failed:
         _say(
@@ -170,7 +175,9 @@ def run_brief(req: BriefRequest) -> int:
     _say(
         f"wrote {', '.join(str(p) for p in paths)} · {len(articles)} article(s): "
         + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-        + f" · {len(brief.stories)} story(ies) · {stats.cached} from cache · LLM calls {u.calls}, "
+        + f" · {len(brief.stories)} story(ies)"
+        + since_counts(brief)
+        + f" · {stats.cached} from cache · LLM calls {u.calls}, "
         f"tokens {u.prompt_tokens}+{u.completion_tokens}, est. ${u.cost_usd:.4f}"
         f" · {time.perf_counter() - started:.1f}s",
         req.quiet,

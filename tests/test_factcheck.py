@@ -17,8 +17,8 @@ FAITHFUL = """# Prisoner swap, 2025-05-25
 1. Russia and Ukraine each returned 307 prisoners of war on Saturday [1], after 390 on Friday [2].
 2. **At least 15** people were injured in Kyiv by 14 ballistic missiles and 250 drones [^3].
 - Ukrainian forces shot down six missiles, so eight got through.
-- Fighting went on along the roughly 1,000-kilometre front line ([BBC](https://www.bbc.co.uk/news/x)).
-- The talks in Istanbul agreed to swap 1,000 prisoners; Russia invaded in 2022.
+- Fighting went on along the roughly 1,000-kilometre front line ([report](https://www.bbc.co.uk/news/x)).
+- The talks in Istanbul agreed to swap 1,000 prisoners, the first since Russia's full-scale invasion in 2022.
 """
 
 
@@ -57,3 +57,25 @@ def test_markup_is_not_checked() -> None:
 def test_a_heading_figure_is_still_checked() -> None:
     report = verify_summary("## 3,000 prisoners freed\n\nEach side returned 307 prisoners.", SOURCES)
     assert [i.finding.quantity.text for i in report.issues] == ["3,000"]
+
+
+def test_json_says_per_sentence_which_check_failed() -> None:
+    summary = FAITHFUL + "- The Pentagon said Ukraine did not return 307 prisoners.\n"
+    report = verify_summary(summary, SOURCES)
+    assert not report.ok
+    failed = {r.sentence: r.failed for r in report.sentences if r.failed}
+    (sentence,) = failed
+    assert sentence.startswith("The Pentagon said")
+    assert set(failed[sentence]) >= {"entity", "negation"}
+    problems = {p.part: p.detail for r in report.sentences for p in r.problems}
+    assert "pentagon" in problems["entity"]
+    data = report.model_dump(mode="json")
+    assert data["sentences"][0]["failed"] == [] and data["checks"][0] == "number"
+    assert "entity" in format_report(report) and "The Pentagon said" in format_report(report)
+
+
+def test_only_numbers_is_the_number_check_alone() -> None:
+    summary = "The Pentagon said 307 prisoners were returned."
+    assert verify_summary(summary, SOURCES, only="numbers").ok
+    full = verify_summary(summary, SOURCES)
+    assert not full.ok and full.sentences[0].failed[0] == "entity"

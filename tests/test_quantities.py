@@ -128,8 +128,9 @@ def test_units_convert_through_pint() -> None:
     assert km.value == pytest.approx(1e6) and km.text == "1,000-kilometer"
     mi = first(sentence_with(BBC, "620-mile front line"), kind="measure", unit="mile", qualifier="approx")
     assert mi.value == pytest.approx(620 * 1609.344)
-    q = only("reduced the speed limit to 80 kilometres an hour", kind="measure", unit="kilometer")
-    assert q.value == 80_000
+    q = only("reduced the speed limit to 80 kilometres an hour", kind="measure", unit="kilometer / hour")
+    assert q.value == pytest.approx(80_000 / 3600)  # a speed, in metres per second
+    assert only("above 600 km per hour", unit="kilometer / hour").value == pytest.approx(600_000 / 3600)
     assert only("a seven-hour air raid alert", kind="measure", unit="hour").value == 7 * 3600
     assert only("carrying 3 tonnes of cargo", kind="measure").value == 3000  # kilograms
 
@@ -326,3 +327,37 @@ def test_benchmark_subset_meets_the_goals() -> None:
     assert res["changed"] == 100 and res["faithful"] == 100
     assert res["recall"] >= 0.995, res
     assert res["false_flag_rate"] <= 0.01, res
+
+
+# ----------------------------------------------------------------------------- issue 12: forms from real summaries
+
+
+def supported(claim: str, evidence: str) -> bool:
+    return check_support(claim, [Evidence(label="s1", text=evidence)]).ok
+
+
+def test_forms_that_real_summaries_use() -> None:
+    assert supported("more than £2m in benefit", "more than £2.1m in benefit")
+    assert not supported("more than £3m in benefit", "more than £2.1m in benefit")
+    assert supported("dug a 46 m well", "dug a 46m well") and supported("a 46m deal", "a deal of 46 million")
+    assert supported("walked 4 kms carrying 10 kgs for 3 hrs", "walked 4 km carrying 10 kg for 3 hours")
+    assert figures("the world number one won") == []
+    assert only("died aged fifty-eight", unit="age").value == 58
+    assert supported("The 22-year-old", "Pippa, 22, said") and supported("Pippa, 22,", "the 22 - year - old")
+    # An age is never a sum: 21 is not "one" + 20.
+    assert not supported("his 21-year-old son", "One man said his 20-year-old son was there.")
+
+
+def test_counts_derived_by_enumeration() -> None:
+    def how(claim: str, evidence: str) -> str:
+        return check_support(claim, [Evidence(label="s1", text=evidence)]).findings[0].how
+
+    assert how("They reached the final seven times.", "Finals in 1990, 1992, 1995, 1999, 2001, 2004 and 2010.") == (
+        "derived"
+    )
+    assert how("He has three sons.", "He has sons Tom, Dick and Harry.") == "derived"
+    assert how("McManus scored two goals.", "McManus scored the first goal and his second goal.") == "derived"
+    # A list elsewhere in the sentence is no count of the noun.
+    assert how("The closure of 3 stores.", "The closure of 12 stores in South Australia, Victoria and Tasmania.") == (
+        "unsupported"
+    )

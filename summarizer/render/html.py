@@ -16,7 +16,8 @@ import html
 import re
 from collections.abc import Iterable, Mapping
 
-from summarizer.models import Article, ArticleRef, Brief, BriefFact, Citation, Conflict, Story
+from summarizer.changes import display_order
+from summarizer.models import Article, ArticleRef, Brief, BriefFact, Citation, Conflict, Story, StoryChange
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -100,6 +101,12 @@ mark:target { background:var(--target); outline:3px solid var(--warn-line); outl
 .audit pre { white-space:pre-wrap; background:var(--soft); padding:.5rem; border-radius:4px;
   font-size:.82rem; }
 .errors li { color:var(--warn-ink); }
+.since h2 { font-size:1.1rem; margin:1rem 0 .3rem; }
+.since ul.changes { margin:.15rem 0 .5rem; padding-left:1.2rem; font-size:.92rem; }
+.badge.new { color:var(--accent); }
+.badge.updated { color:var(--warn-ink); }
+details.unchanged { border-top:1px solid var(--line); margin-top:1.5rem; padding-top:.75rem; }
+details.unchanged > summary { cursor:pointer; font-weight:600; }
 @media (max-width: 480px) { body { font-size:16px; } main { padding:.75rem .8rem 3rem;
   } h1 { font-size:1.35rem; } }
 @media print { .tip { display:none !important; } }
@@ -309,6 +316,64 @@ def _story(i: int, story: Story, ctx: _Ctx, max_facts: int) -> str:
     return "\n".join(parts)
 
 
+def _change(c: StoryChange, ctx: _Ctx) -> str:
+    """One change; every figure carries its citation marker (the quote on hover, as everywhere)."""
+    after = ctx.cite(c.after_citation, inline=True) if c.after_citation else ""
+    if c.kind == "new_source":
+        link = f' <a href="#ref-{e(c.article)}">[{e(ctx.number(c.article))}]</a>' if c.article else ""
+        return f"<li>{e(c.text)}{link}</li>"
+    label = e(c.quantity or "figure")
+    if c.kind == "new_figure":
+        return f'<li>{label}: <span class="value">{e(c.after)}</span> {after} (new)</li>'
+    if c.before_article is not None and c.before_citation is not None:
+        before = ctx.cite(c.before_citation, inline=True)
+    else:
+        src = c.before_source.title if c.before_source else "an earlier source"
+        before = f"(previous brief: {e(src)})"
+    was, now = f'<span class="value">{e(c.before)}</span>', f'<span class="value">{e(c.after)}</span>'
+    return f"<li>{label}: {was} {before} → {now} {after}</li>"
+
+
+def _since_last(brief: Brief, ctx: _Ctx, max_facts: int) -> list[str]:
+    """'New today' and 'Updated' first, then the stories (new and updated first), unchanged ones last
+    and collapsed. Without a previous brief: the stories, as they are."""
+    ordered = display_order(brief.stories)
+    if brief.previous is None:
+        return [_story(i, s, ctx, max_facts) for i, s in ordered]
+    ids = {s.id: s.id or f"s{i}" for i, s in enumerate(brief.stories, start=1)}
+    new = [s for s in brief.stories if s.since_last == "new"]
+    updated = [s for s in brief.stories if s.since_last == "updated"]
+    parts = [
+        f'<section class="since" id="since"><p class="meta">Compared with the brief of '
+        f"{e(f'{brief.previous.generated_at:%Y-%m-%d %H:%M}')} UTC.</p><h2>New today</h2><ul>",
+        "".join(f'<li><a href="#{e(ids[s.id])}">{e(s.title)}</a></li>' for s in new) or "<li>(none)</li>",
+        "</ul><h2>Updated</h2><ul>",
+    ]
+    for s in updated:
+        changes = "".join(_change(c, ctx) for c in s.changes)
+        parts.append(f'<li><a href="#{e(ids[s.id])}">{e(s.title)}</a><ul class="changes">{changes}</ul></li>')
+    parts.append("</ul></section>" if updated else "<li>(none)</li></ul></section>")
+    out = ["".join(parts)]
+    badges = {
+        "new": '<span class="badge new">new today</span>',
+        "updated": '<span class="badge updated">updated</span>',
+    }
+    unchanged = []
+    for i, s in ordered:
+        html_story = _story(i, s, ctx, max_facts)
+        if s.since_last == "unchanged":
+            unchanged.append(html_story)
+        else:  # the badge goes right after the story's heading
+            out.append(html_story.replace("</h2>", f" {badges.get(s.since_last or '', '')}</h2>", 1))
+    if unchanged:
+        n = len(unchanged)
+        out.append(
+            f'<details class="unchanged" id="unchanged"><summary>Unchanged since the last brief ({n} '
+            f"stor{'ies' if n != 1 else 'y'})</summary>" + "\n".join(unchanged) + "</details>"
+        )
+    return out
+
+
 def _source_text(art: Article, citations: list[Citation]) -> str:
     """The article text, escaped, with each cited span wrapped in ``<mark id=...>``."""
     text = art.text
@@ -341,6 +406,9 @@ def _cited(brief: Brief) -> dict[str, list[Citation]]:
         for conflict in story.conflicts:
             for v in conflict.values:
                 by_article.setdefault(v.citation.article, []).append(v.citation)
+        for ch in story.changes:  # a change's before citation may quote a sentence no fact cites today
+            if ch.before_article is not None and ch.before_citation is not None:
+                by_article.setdefault(ch.before_article, []).append(ch.before_citation)
     return by_article
 
 
@@ -423,7 +491,7 @@ def render_html(brief: Brief, articles: Mapping[str, Article], *, max_facts: int
         )
         digest.append(f'<ol class="toc">{toc}</ol>')
     body.append(f'<section class="digest" id="digest" aria-label="Digest">{"".join(digest)}</section>')
-    body += [_story(i, s, ctx, max_facts) for i, s in enumerate(brief.stories, start=1)]
+    body += _since_last(brief, ctx, max_facts)
 
     cited = _cited(brief)
     refs = []
@@ -432,7 +500,8 @@ def render_html(brief: Brief, articles: Mapping[str, Article], *, max_facts: int
         link = f' · <a href="#src-{e(aid)}">full text</a>' if aid in articles else ""
         refs.append(
             f'<li id="ref-{e(aid)}">[{ctx.numbers[aid]}] {e(ref.title)} · {e(when)} · '
-            f"<code>{e(ref.path)}</code>{link}</li>"
+            + (f"<code>{e(ref.url)}</code> · " if ref.url else "")  # as text: the page keeps only in-page links
+            + f"<code>{e(ref.path)}</code>{link}</li>"
         )
     body.append('<section class="sources" id="sources"><h2>Sources</h2><ul>' + "".join(refs) + "</ul></section>")
     if brief.errors:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from summarizer.changes import display_order
 from summarizer.merge import cut_title
-from summarizer.models import Agreement, Brief, BriefFact, Conflict, ConflictValue, Story
+from summarizer.models import Agreement, Brief, BriefFact, Conflict, ConflictValue, Story, StoryChange
 
 MARKER = re.compile(r"\[(\d+)\]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
@@ -122,7 +123,12 @@ def render_markdown(brief: Brief, *, max_facts: int = MAX_FACTS) -> str:
     # Digest markers index stories; in Markdown they point at the numbered sections.
     top = MARKER.sub(lambda m: f"(§{m.group(1)})", brief.digest) if brief.digest_origin == "llm" else brief.digest
     lines += ["_" + " · ".join(meta) + "_", "", escape(top), ""]
-    for i, story in enumerate(brief.stories, start=1):
+    lines += since_last_sections(brief, numbers)
+    unchanged_head = False
+    for i, story in display_order(brief.stories):
+        if story.since_last == "unchanged" and not unchanged_head:
+            lines += ["## Unchanged since the last brief", ""]
+            unchanged_head = True
         lines += [f"## {i}. {escape(story.title)}", ""]
         origin = "" if story.summary_origin == "llm" else " _(composed from the verified facts)_"
         shown = story.facts[:max_facts]
@@ -143,7 +149,8 @@ def render_markdown(brief: Brief, *, max_facts: int = MAX_FACTS) -> str:
         when = ref.date.isoformat() if ref.date else "date unknown"
         mark = " — extractive evidence only" if status.get(ref.id) == "extractive" else ""
         title = escape(cut_title(ref.title, SOURCE_TITLE_CHARS))
-        lines.append(f"[{numbers[ref.id]}] {title} — {when} — `{ref.path.replace('`', '')}`{mark}")
+        page = f" — `{ref.url.replace('`', '')}`" if ref.url else ""  # fetched: the page, then its text's file
+        lines.append(f"[{numbers[ref.id]}] {title} — {when}{page} — `{ref.path.replace('`', '')}`{mark}")
     if brief.errors:
         lines += ["", "## Inputs not used", ""]
         lines += [f"- `{e.path.replace('`', '')}`: {escape(e.reason)}" for e in brief.errors]
@@ -154,3 +161,43 @@ def render_markdown(brief: Brief, *, max_facts: int = MAX_FACTS) -> str:
         f"{u.prompt_tokens}+{u.completion_tokens} tokens · ${u.cost_usd:.4f}_",
     ]
     return "\n".join(lines).rstrip() + "\n"
+
+
+# ---------------------------------------------------------------- since the last brief
+
+
+def change_line(c: StoryChange, numbers: Mapping[str, int]) -> str:
+    """One change with source markers: 'injured: at least 15 [2] → 10 [1]', 'new source: … [3]'."""
+
+    def mark(aid: str | None) -> str:
+        return f" [{numbers[aid]}]" if aid is not None and aid in numbers else ""
+
+    if c.kind == "new_source":
+        return f"{escape(c.text)}{mark(c.article)}"
+    after = f"{escape(c.after or '')}{mark(c.article)}"
+    if c.kind == "new_figure":
+        return f"{escape(c.quantity or 'figure')}: {after} (new)"
+    if c.before_article is not None:
+        before = f"{escape(c.before or '')}{mark(c.before_article)}"
+    else:
+        src = c.before_source.title if c.before_source else "an earlier source"
+        before = f"{escape(c.before or '')} (previous brief: {escape(src)})"
+    return f"{escape(c.quantity or 'figure')}: {before} → {after}"
+
+
+def since_last_sections(brief: Brief, numbers: Mapping[str, int]) -> list[str]:
+    """'New today' and 'Updated' at the top of the brief; nothing when there was no previous brief."""
+    if brief.previous is None:
+        return []
+    by_state = {k: [s for s in brief.stories if s.since_last == k] for k in ("new", "updated", "unchanged")}
+    lines = [f"_Compared with the brief of {brief.previous.generated_at:%Y-%m-%d %H:%M} UTC._", ""]
+    lines += ["## New today", ""]
+    lines += [f"- {escape(s.title)} {_marks(s.articles, numbers)}" for s in by_state["new"]] or ["- (none)"]
+    lines += ["", "## Updated", ""]
+    for s in by_state["updated"]:
+        lines.append(f"- **{escape(s.title)}** {_marks(s.articles, numbers)}")
+        lines += [f"  - {change_line(c, numbers)}" for c in s.changes]
+    if not by_state["updated"]:
+        lines.append("- (none)")
+    lines.append("")
+    return lines

@@ -1,0 +1,258 @@
+"""The parts of a claim that can be wrong while its words look right: names, polarity, modality, speaker.
+
+All deterministic and built from the text itself (no NER model):
+
+* **Entities.** Capitalised spans (and acronyms such as ``U.K.``) must be grounded in the cited text, or
+  in the article when the cited text refers to them (a pronoun, a shared word such as a surname or "the
+  ministry"). Spellings match through rapidfuzz and a consonant skeleton (Zelenskyy/Zelensky,
+  Kyiv/Kiev), demonyms through shared stems (Ukraine/Ukrainian, Britain/British), acronyms through
+  initials (U.N./United Nations) and a few country names (U.K./Britain). Honorifics (Mr, Dr) are not
+  names.
+* **Negation.** A claim may not add a negation its evidence lacks, nor drop one that governs a verb the
+  claim states.
+* **Modality.** "may close" does not support "will close" or "closed".
+* **Attribution.** A speaker the claim names ("Russia said") must be a speaker in the cited text.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+
+from summarizer.text import STOP_WORDS, is_content, is_proper, lemma, normal, wordset
+
+_TOKEN = re.compile(r"(?:[A-Za-z]\.){2,}|[A-Za-z][A-Za-z'’-]*")
+_HONORIFICS = wordset("""mr mrs ms miss dr sir dame lord lady prof st mx""")
+_CONNECTORS = wordset("""of de van von der den al bin la le du da del""")
+# Country names that share no letters with their usual abbreviation.
+_ALIASES = {
+    "uk": ("britain", "great britain", "united kingdom", "british"),
+    "us": ("america", "united states", "american", "usa"),
+    "usa": ("america", "united states", "american"),
+}
+_ALIAS_OF = {name: key for key, names in _ALIASES.items() for name in names}
+_DEMONYM_SUFFIXES = ("ian", "ean", "an", "n", "ish", "ese", "i", "ic", "er", "ern")
+_PRONOUNS = wordset("""he she they it his her their its him them we our this these those who""")
+_SENT_END = ".!?:\"“'‘(—–-"
+
+
+@functools.lru_cache(maxsize=65536)
+def _key(token: str) -> str:
+    return normal(token).replace(".", "")
+
+
+@functools.lru_cache(maxsize=8192)
+def entity_spans(text: str) -> tuple[tuple[str, ...], ...]:
+    """Runs of capitalised tokens (connectors such as "of" inside), as normalised tokens; honorifics dropped."""
+    spans: list[list[str]] = []
+    run: list[str] = []
+    last_end = -10
+    for m in _TOKEN.finditer(text):
+        tok = m.group(0)
+        gap = text[last_end : m.start()]
+        contiguous = last_end >= 0 and gap.strip() == "" and "\n" not in gap
+        key = _key(tok)
+        capital = tok[0].isupper() and key not in STOP_WORDS
+        if capital:
+            before = text[: m.start()].rstrip()
+            initial = not before or before[-1] in _SENT_END
+            if initial and not is_proper(tok):
+                capital = False
+        if capital and key not in _HONORIFICS:
+            if not (run and contiguous):
+                if run:
+                    spans.append(run)
+                run = []
+            run.append(key)
+        elif run and contiguous and key in _CONNECTORS and tok.islower():
+            run.append(key)
+        elif key in _HONORIFICS and tok[0].isupper():
+            pass  # "Mr Klitschko": the title joins nothing
+        else:
+            if run:
+                spans.append(run)
+            run = []
+        last_end = m.end()
+    if run:
+        spans.append(run)
+    return tuple(tuple(t for t in s if t not in _CONNECTORS) for s in spans if any(t not in _CONNECTORS for t in s))
+
+
+@functools.lru_cache(maxsize=4096)
+def _vocabulary(text: str) -> tuple[frozenset[str], frozenset[str], str, tuple[str, ...]]:
+    """(normalised tokens, their lemmas, lower-cased text, capitalised tokens) of an evidence text."""
+    toks = [m.group(0) for m in _TOKEN.finditer(text)]
+    # "Saint-Germain" also grounds "Saint - Germain" (tokenised text) and "Germain".
+    keys = frozenset(_key(t) for t in toks) | frozenset(_key(p) for t in toks if "-" in t for p in t.split("-") if p)
+    caps = tuple(sorted({_key(t) for t in toks if t[0].isupper()}))
+    acronyms = {"".join(s[0] for s in span) for span in entity_spans(text) if len(span) > 1}
+    return keys | acronyms, frozenset(lemma(k) for k in keys), " " + " ".join(_key(t) for t in toks) + " ", caps
+
+
+def _skeleton(word: str) -> str:
+    return word[0] + re.sub(r"[aeiouy]", "", word[1:]) if word else word
+
+
+def _demonym(a: str, b: str) -> bool:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    if n < 4:
+        return False
+    ra, rb = a[n:], b[n:]
+    return (ra in _DEMONYM_SUFFIXES or rb in _DEMONYM_SUFFIXES or ra + rb == "") and len(ra) <= 4 and len(rb) <= 4
+
+
+def token_grounded(token: str, text: str) -> bool:
+    """Whether a name token of a claim is stated by ``text`` in any of its usual spellings."""
+    keys, lemmas, low, caps = _vocabulary(text)
+    if token in keys or lemma(token) in lemmas:
+        return True
+    alias = _ALIAS_OF.get(token)
+    names = _ALIASES.get(token, ()) + ((alias,) if alias else ()) + _ALIASES.get(alias or "", ())
+    if any(f" {n} " in low for n in names):
+        return True
+    if len(token) < 4:
+        return False
+    from rapidfuzz import fuzz, process
+
+    for cand, score, _ in process.extract(token, caps, scorer=fuzz.ratio, score_cutoff=60, limit=5):
+        if score >= 85 and len(token) >= 5:
+            return True  # Zelenskyy / Zelensky
+        if score >= 70 and _skeleton(cand) == _skeleton(token):
+            return True  # Kyiv / Kiev
+        if _demonym(token, cand):
+            return True  # Ukraine / Ukrainian
+    return False
+
+
+def _refers(cited: str, span: Sequence[str], context: str) -> bool:
+    """Whether the cited text points at an entity named elsewhere in the article: a pronoun, one of its words
+    (a surname), or "the X" where X follows a mention of it in the article ("Russia's defence ministry" ...
+    "the ministry")."""
+    keys = _vocabulary(cited)[0]
+    if keys & _PRONOUNS or any(token_grounded(t, cited) for t in span):
+        return True
+    described = {lemma(w) for w in re.findall(r"(?i)\bthe\s+([a-z][\w'-]*)", cited)}
+    if not described:
+        return False
+    toks = [_key(t) for t in _TOKEN.findall(context)]
+    heads = {lemma(w) for i, t in enumerate(toks) if t in span for w in toks[i + 1 : i + 4]}
+    return bool(described & heads)
+
+
+def entity_problems(claim: str, cited: str, context: str = "") -> tuple[list[str], frozenset[str]]:
+    """(problems, lemmas of the names that were grounded) for the names of ``claim``."""
+    problems: list[str] = []
+    grounded: set[str] = set()
+    for span in entity_spans(claim):
+        missing = [t for t in span if not token_grounded(t, cited)]
+        if missing and context and _refers(cited, span, context):
+            missing = [t for t in missing if not token_grounded(t, context)]
+        grounded.update(lemma(t) for t in span if t not in missing)
+        if missing:
+            where = "the cited text or the article" if context else "the cited text"
+            problems.append(f"{' '.join(span)!r}: {', '.join(missing)} not in {where}")
+    return problems, frozenset(grounded)
+
+
+# ----------------------------------------------------------------------------- polarity
+
+# Any of these in a claim whose evidence has no negation at all is an added negation.
+_NEG = re.compile(
+    r"(?i)\b(?:not|never|no|none|nobody|nothing|neither|nor|cannot)\b|n['’]t\b"
+    r"|\b(?:den(?:y|ies|ied)|fail(?:s|ed)?\s+to|refus(?:e|es|ed)\s+to)\b"
+)
+# A dropped negation is read only from these: "denied murder" or "without charge" govern too loosely.
+_STRICT_NEG = re.compile(r"(?i)\b(?:not|never|no)\b|n['’]t\b")
+
+
+def _governed(text: str, cue: re.Pattern[str]) -> set[str]:
+    """Lemmas of the content words right after each ``cue`` (past auxiliaries): what it negates or hedges."""
+    out: set[str] = set()
+    for m in cue.finditer(text):
+        for w in _TOKEN.findall(text[m.end() : m.end() + 40])[:4]:
+            if is_content(w):
+                out.add(lemma(w))
+                break
+    return out
+
+
+def negation_problems(claim: str, cited: str) -> list[str]:
+    claim_neg = _NEG.search(claim)
+    if claim_neg and not _NEG.search(cited):
+        return [f"the claim says {claim_neg.group(0)!r}; the cited text states no negation"]
+    if claim_neg:
+        return []
+    claim_lemmas = _vocabulary(claim)[1]
+    dropped = sorted(w for w in _governed(cited, _STRICT_NEG) if w in claim_lemmas)
+    if dropped:
+        return [f"the cited text negates {', '.join(dropped)}; the claim does not"]
+    return []
+
+
+# ----------------------------------------------------------------------------- modality
+
+# Possibility, report or intent; lower case only ("May" is also a month). "would" is left out: in reported
+# speech it is the future ("he said he would leave" -> "he will leave").
+_HEDGE = re.compile(
+    r"\b(?:may|might|could|possibly|perhaps|(?:un)?likely|probably|reportedly|allegedly|suspected\s+of|"
+    r"considering|(?:is|are|was|were)\s+expected\s+to|plans?\s+to|planned\s+to|proposed\s+to|"
+    r"threaten(?:s|ed)?\s+to|hopes?\s+to|aims?\s+to|wants?\s+to|seeks?\s+to|if|unless|whether)\b"
+)
+
+
+def modality_problems(claim: str, cited: str) -> list[str]:
+    """A possibility in the evidence stated as a fact: the hedged word appears in the claim with no hedge."""
+    if _HEDGE.search(claim) or not _HEDGE.search(cited):
+        return []
+    claim_lemmas = _vocabulary(claim)[1]
+    for m in _HEDGE.finditer(cited):
+        for w in _TOKEN.findall(cited[m.end() : m.end() + 30])[:3]:
+            if not is_content(w):
+                continue
+            if lemma(w) in claim_lemmas:
+                return [f"the cited text says {m.group(0) + ' ' + w!r}; the claim states it as fact"]
+            break
+    return []
+
+
+# ----------------------------------------------------------------------------- attribution
+
+_SAY = (
+    r"(?:said|says|say|told|announced|claimed|claims|stated|confirmed|reported|reports|added|insisted|warned|"
+    r"answered|replied|wrote|tweeted|explained|argued|admitted|revealed|suggested|noted)"
+)
+_NAME = r"(?:[A-Z][\w'’.-]*\s+){0,4}[A-Z][\w'’.-]*"
+_SPEAKER_BEFORE = re.compile(rf"({_NAME})\s+(?:has\s+|have\s+|had\s+)?{_SAY}\b")
+# "according to X"; and inverted ", said X." (the name then ends the clause; "says Kendall has" is no speaker).
+_SPEAKER_AFTER = re.compile(
+    rf"\baccording\s+to\s+(?:the\s+)?({_NAME})|[,\"”’]\s*{_SAY}\s+(?:the\s+)?({_NAME})\s*(?=[.,;]|$)"
+)
+_SPEECH = re.compile(rf"\b(?:according\s+to|{_SAY})\b")
+
+
+def speakers(text: str) -> list[list[str]]:
+    """Named speakers of ``text`` (proper names only: "the Frenchman", "locals", "sources" are descriptions)."""
+    out: list[list[str]] = []
+    for rx in (_SPEAKER_BEFORE, _SPEAKER_AFTER):
+        for m in rx.finditer(text):
+            name = m.group(m.lastindex or 1)
+            span = [_key(t) for t in _TOKEN.findall(name) if is_proper(t)]
+            span = [t for t in span if t not in _HONORIFICS and t not in STOP_WORDS]
+            if span:
+                out.append(span)
+    return out
+
+
+def attribution_problems(claim: str, cited: str) -> list[str]:
+    """The claim's named speaker must be named near a speech verb of the cited text (60 characters either side)."""
+    said = speakers(claim)
+    if not said or not _SPEECH.search(cited):
+        return []  # no speaker named, or the cited text quotes no one: the entity check covers the name
+    regions = " ".join(cited[max(0, m.start() - 60) : m.end() + 60] for m in _SPEECH.finditer(cited))
+    for span in said:
+        if not any(token_grounded(t, regions) for t in span):
+            return [f"the claim attributes it to {' '.join(span)!r}; the cited text does not name them as its source"]
+    return []

@@ -1,0 +1,228 @@
+"""Check a claim's figures against cited evidence: :func:`check_support` gives one :class:`Finding` per
+figure, supported (exact, rounded, converted, bound, derived) or not, with the closest candidates."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from summarizer.quantities.compare import close, comparable, support
+from summarizer.quantities.extract import Quantity, cached_quantities, readings
+from summarizer.quantities.lexicon import EXACTISH, TOKEN_KINDS
+
+
+class Evidence(BaseModel):
+    label: str
+    text: str
+
+
+class Candidate(BaseModel):
+    evidence: str
+    quantity: Quantity
+
+
+class Finding(BaseModel):
+    quantity: Quantity
+    supported: bool
+    how: Literal["exact", "rounded", "converted", "bound", "derived", "unsupported"]
+    matched: list[Candidate] = []
+    candidates: list[Candidate] = []
+    reason: str = ""
+
+
+class SupportReport(BaseModel):
+    findings: list[Finding]
+
+    @property
+    def ok(self) -> bool:
+        return all(f.supported for f in self.findings)
+
+    @property
+    def unsupported(self) -> list[Finding]:
+        return [f for f in self.findings if not f.supported]
+
+    def message(self) -> str:
+        return "\n".join(f.reason for f in self.unsupported)
+
+
+_SCALE_WORDS = {1e3: "thousand", 1e6: "million", 1e9: "billion", 1e12: "trillion"}
+_HOW_RANK = {"exact": 0, "converted": 1, "rounded": 2, "bound": 3}
+
+
+def _distance(claim: Quantity, ev: Quantity) -> float:
+    x, y = abs(claim.value), abs(ev.value)
+    d = abs(math.log((x + 1e-9) / (y + 1e-9))) if x > 0 and y > 0 else abs(x - y)
+    a, b = claim.text, ev.text
+    digits_a, digits_b = sorted(c for c in a if c.isdigit()), sorted(c for c in b if c.isdigit())
+    if digits_a and digits_a == digits_b:
+        d *= 0.2  # a swapped-digit slip is the likeliest explanation
+    if not comparable(claim, ev):
+        d += 10.0  # other currency or dimension: only after every comparable figure
+    return d
+
+
+def _reason(q: Quantity, cands: list[Candidate]) -> str:
+    if not cands:
+        return f"you wrote {q.text}; no cited sentence gives this figure"
+    c = cands[0]
+    msg = f"you wrote {q.text}; {c.evidence} says {c.quantity.text}"
+    cq = c.quantity
+    if q.qualifier in EXACTISH and cq.qualifier not in EXACTISH and comparable(q, cq):
+        msg += " (a bound or estimate, not an exact figure)"
+    elif q.scale != cq.scale and q.scale in _SCALE_WORDS and cq.scale in _SCALE_WORDS:
+        msg += f" ({_SCALE_WORDS[cq.scale]}, not {_SCALE_WORDS[q.scale]})"
+    if len(cands) > 1:
+        msg += " (also: " + "; ".join(f"{o.evidence} says {o.quantity.text}" for o in cands[1:]) + ")"
+    return msg
+
+
+def check_support(claim: str, evidence: Sequence[Evidence], *, allow_derived: bool = True) -> SupportReport:
+    """Check every figure of ``claim`` against the figures of the cited ``evidence``."""
+    return check_support_texts(claim, [(ev.label, ev.text) for ev in evidence], allow_derived=allow_derived)
+
+
+def check_support_texts(
+    claim: str, evidence: Sequence[tuple[str, str]], *, allow_derived: bool = True
+) -> SupportReport:
+    """:func:`check_support` with evidence as (label, text) pairs (no model objects to build per call)."""
+    claim_q = cached_quantities(claim)
+    if not claim_q:
+        return SupportReport(findings=[])  # nothing to check: the evidence need not be read
+    ev_q: list[tuple[str, int, Quantity]] = []
+    for k, (label, text) in enumerate(evidence):
+        for q in cached_quantities(text):
+            ev_q += [(label, k, r) for r in readings(q)]
+    by_value: dict[tuple[str, float], list[tuple[str, int, Quantity]]] = {}
+    for item in ev_q:
+        by_value.setdefault((item[2].kind, round(item[2].value, 6)), []).append(item)
+
+    findings: list[Finding] = []
+    for q in claim_q:
+        best: tuple[int, Any, str, Quantity] | None = None
+        for r in readings(q):
+            # Fast path: an evidence figure with the very same value.
+            for label, _k, e in by_value.get((r.kind, round(r.value, 6)), ()):
+                how = support(r, e)
+                if how and (best is None or _HOW_RANK[how] < _HOW_RANK[best[1]]):
+                    best = (_HOW_RANK[how], how, label, e)
+            if best is None or best[0] > 0:
+                for label, _k, e in ev_q:
+                    if e.kind != r.kind:
+                        continue
+                    how = support(r, e)
+                    if how and (best is None or _HOW_RANK[how] < _HOW_RANK[best[1]]):
+                        best = (_HOW_RANK[how], how, label, e)
+        if best is not None:
+            findings.append(Finding(quantity=q, supported=True, how=best[1],
+                                    matched=[Candidate(evidence=best[2], quantity=best[3])]))  # fmt: skip
+            continue
+        if allow_derived:
+            derived = _derive(q, ev_q)
+            if derived:
+                findings.append(Finding(quantity=q, supported=True, how="derived", matched=derived,
+                                        reason=f"{q.text} = {_derived_text(q, derived)}"))  # fmt: skip
+                continue
+            listed = enumerated(q, claim, evidence)
+            if listed:
+                label, items = listed
+                findings.append(Finding(quantity=q, supported=True, how="derived",
+                                        reason=f"{q.text} = counted in {label}: {', '.join(items)}"))  # fmt: skip
+                continue
+        same_kind = [(lbl, e) for lbl, _k, e in ev_q if e.kind == q.kind]
+        pool = same_kind or [(lbl, e) for lbl, _k, e in ev_q if e.kind not in TOKEN_KINDS or e.kind == q.kind]
+        pool.sort(key=lambda t: _distance(q, t[1]))
+        cands: list[Candidate] = []
+        seen: set[tuple[str, str]] = set()
+        for lbl, e in pool:
+            if (lbl, e.text) in seen:
+                continue
+            seen.add((lbl, e.text))
+            cands.append(Candidate(evidence=lbl, quantity=e))
+            if len(cands) == 3:
+                break
+        findings.append(Finding(quantity=q, supported=False, how="unsupported", candidates=cands,
+                                reason=_reason(q, cands)))  # fmt: skip
+    return SupportReport(findings=findings)
+
+
+def _derive(q: Quantity, ev_q: list[tuple[str, int, Quantity]]) -> list[Candidate]:
+    """Two exact figures of one evidence item whose sum or difference is ``q`` (same kind and unit)."""
+    if q.kind not in ("count", "money", "measure") or q.qualifier != "exact" or q.unit == "age":
+        return []  # nobody's age is a sum
+    groups: dict[int, list[tuple[str, Quantity]]] = {}
+    for label, k, e in ev_q:
+        if e.qualifier == "exact" and comparable(q, e) and e.value != 0 and e.unit != "age":
+            groups.setdefault(k, []).append((label, e))
+    for items in groups.values():
+        for x in range(len(items)):
+            for y in range(len(items)):
+                if x == y:
+                    continue
+                a, b = items[x][1], items[y][1]
+                if (x < y and close(a.value + b.value, q.value)) or close(a.value - b.value, q.value):
+                    return [
+                        Candidate(evidence=items[x][0], quantity=a),
+                        Candidate(evidence=items[y][0], quantity=b),
+                    ]
+    return []
+
+
+def _derived_text(q: Quantity, ops: list[Candidate]) -> str:
+    a, b = ops[0].quantity, ops[1].quantity
+    op = "+" if close(a.value + b.value, q.value) else "-"
+    return f"{a.text} {op} {b.text} ({ops[0].evidence})"
+
+
+_NAME = r"[A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*)*"
+_LIST_RE = re.compile(
+    rf"[ \t]*(?::|,|\bincluding|\bnamed|\bwere|\bare)?[ \t]*({_NAME})((?:,[ \t]+{_NAME})*),?[ \t]+and[ \t]+({_NAME})"
+)
+_ORDINAL_BEFORE_RE = re.compile(
+    r"(?i)\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))[ \t]+$"
+)
+MAX_ENUMERATED = 12
+
+
+def enumerated(q: Quantity, claim: str, evidence: Sequence[tuple[str, str]]) -> tuple[str, list[str]] | None:
+    """A small exact count the evidence supports by listing the things: (evidence label, the items).
+
+    Three ways to list: "seven times" from seven distinct years; "two goals" from "the first goal … the
+    second goal" (distinct ordinals before the noun); "three sons: Tom, Dick and Harry" (names listed right
+    after the noun). Marked as derived, like sums.
+    """
+    if q.kind != "count" or q.qualifier != "exact" or q.unit is not None or not 2 <= q.value <= MAX_ENUMERATED:
+        return None
+    from summarizer.text import is_content, lemma, words
+
+    after = words(claim[q.end : q.end + 40])[:1]
+    if not after or not is_content(after[0]):
+        return None
+    noun, n = lemma(after[0]), int(q.value)
+    for label, text in evidence:
+        if noun == "time":
+            years = sorted({e.text for e in cached_quantities(text) if e.kind == "year"})
+            if len(years) == n:
+                return label, years
+        ordinals: set[str] = set()
+        for m in re.finditer(r"[A-Za-z][A-Za-z'’-]*", text):
+            if lemma(m.group(0)) != noun:
+                continue
+            o = _ORDINAL_BEFORE_RE.search(text, max(0, m.start() - 20), m.start())
+            if o:
+                ordinals.add(o.group(1).lower())
+            listed = _LIST_RE.match(text, m.end())
+            if listed:
+                items = [
+                    listed.group(1),
+                    *(p.strip() for p in listed.group(2).split(",") if p.strip()),
+                    listed.group(3),
+                ]
+                if len(set(items)) == n:
+                    return label, items
+        if len(ordinals) == n:
+            return label, sorted(ordinals)
+    return None
