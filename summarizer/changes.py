@@ -134,7 +134,8 @@ def _changes(
         if differ:
             # Prefer the same source's earlier figure (a report that was revised), else the first one.
             mine = [p for p in differ if source_key(old_refs[p.article]) == source_key(refs[m.article])]
-            p = (mine or differ)[0]
+            # A count before a vague amount ("10" over "dozens"), whatever order the facts are ranked in.
+            p = min(mine or differ, key=lambda p: p.q.qualifier == "vague")
             before_ref = old_refs.get(p.article)
             before_cite, before_article = _rebase(p.citation, before_ref, new.sources, articles)
             changes.append(

@@ -69,6 +69,9 @@ def brief(
     cache: Annotated[bool, typer.Option(help="Use the result cache (--no-cache to turn it off).")] = True,
     budget: Annotated[float | None, typer.Option(min=0, help="Stop scheduling calls past this USD estimate.")] = None,
     formats: Annotated[str, typer.Option("--format", help="Comma-separated: md,json,html.")] = "md,json,html",
+    max_facts: Annotated[
+        int, typer.Option(min=1, help="Key facts per story in brief.md; brief.json and brief.html keep all.")
+    ] = 6,
     replay: Annotated[Path | None, typer.Option(help="Replay LLM calls from a vcrpy cassette (offline).")] = None,
     record: Annotated[Path | None, typer.Option(help="Record LLM calls to a vcrpy cassette.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary line.")] = False,
@@ -113,7 +116,7 @@ def brief(
         inputs=inputs, out=out, base_url=base_url, model=model, mode=mode, provider=provider, gguf=gguf,
         prompts_dir=prompts_dir,
         concurrency=concurrency, max_reasks=max_reasks, narrative=narrative, use_cache=cache, budget=budget,
-        formats=fmts, replay=replay, record=record, quiet=quiet,
+        formats=fmts, replay=replay, record=record, quiet=quiet, max_facts=max_facts,
     )  # fmt: skip
     request.since, request.previous, request.refresh = cutoff, previous, refresh
     raise typer.Exit(run_brief(request))

@@ -1,8 +1,10 @@
 """merge: verified per-article results -> stories with reconciled facts, conflicts and a narrative.
 
-Pure assembly, no LLM: stories come from ``cluster``, facts and conflicts from ``reconcile``, and the
-narrative and digest are composed deterministically from the facts. ``write`` may replace them with
-LLM-written text, which must pass ``check_narrative`` / ``check_cited_text`` here first.
+Pure assembly, no LLM: stories come from ``cluster``, facts and conflicts from ``reconcile`` (quoted
+sentences trimmed to their clause first; sentences no fact quotes passed along as support), and the
+narrative and digest are composed deterministically from the facts (:func:`compose_narrative`, checked
+by :func:`check_narrative` like any narrative). ``write`` may replace them with LLM-written text, which
+must pass ``check_narrative`` / ``check_cited_text`` here first.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ from collections.abc import Mapping, Sequence
 
 from summarizer.models import (
     Article,
+    ArticleRef,
     ArticleResult,
     BriefFact,
     Conflict,
+    ConflictValue,
     Document,
+    Fact,
     Story,
+    outlet_name,
 )
 
 
@@ -62,33 +68,194 @@ def conflict_line(c: Conflict, fact_index: Mapping[str, int]) -> str:
     return f"{c.label}: " + " vs ".join(parts)
 
 
-def compose_narrative(facts: Sequence[BriefFact], conflicts: Sequence[Conflict]) -> str:
-    """Deterministic stand-in: the best-corroborated facts, verbatim, each with its marker."""
+NARRATIVE_FIGURES = 4
+TITLE_CHARS = 110
+_ACCORDING = re.compile(r"(?i)\baccording to ((?:[\w’'-]+ ?){1,4}?)(?=[,.;]|$)")
+_SAID = re.compile(r"((?:[A-Z][\w’'-]*,? ){1,5})(?:said|says|told)\b")
+
+
+def _who(sources: Sequence[str], outlets: Mapping[str, str]) -> str:
+    """'AP and BBC' when the (up to 3) sources have outlet names, else '2 sources' / 'one source'."""
+    names = [outlets.get(a, "") for a in sources]
+    if all(names) and len(names) <= 3:
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return "one source" if len(sources) == 1 else f"{len(sources)} sources"
+
+
+def _listing(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _attribution(text: str) -> str:
+    """', citing local officials' / ', quoting Kyiv Mayor Vitali Klitschko' when the fact names its source."""
+    m = _ACCORDING.search(text)
+    if m:
+        return f", citing {m.group(1).strip()}"
+    m = _SAID.search(text)
+    if m and m.start() > 0:
+        return f", quoting {m.group(1).strip().rstrip(',')}"
+    return ""
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text if text.endswith((".", "!", "?", "”", '"')) else text + "."
+
+
+def narrative_evidence(facts: Sequence[BriefFact], outlets: Mapping[str, str]) -> list[BriefFact]:
+    """The facts as a composed narrative may cite them: each with the outlets that report it (and whether
+    sources differ on it), so that "BBC reported …" is checked against the fact's own data like any word."""
+    return [
+        f.model_copy(
+            update={
+                "text": f"{_who(f.sources, outlets)} reported: {f.text}" + (" Sources differ." if f.in_conflict else "")
+            }
+        )
+        for f in facts
+    ]
+
+
+def compose_narrative(
+    facts: Sequence[BriefFact], conflicts: Sequence[Conflict], outlets: Mapping[str, str] | None = None
+) -> str:
+    """Deterministic stand-in for the LLM narrative, 2-4 sentences built from the ranked facts: what the
+    sources agree on, then where they differ (who reports what), then what only one source says.
+
+    Each sentence cites its facts and is kept only if :func:`check_narrative` passes it against the facts
+    and their outlets; if none passes, the best-corroborated facts stand in verbatim.
+    """
+    outlets = outlets or {}
+    index = {f.id: i for i, f in enumerate(facts, start=1)}
+    evidence = narrative_evidence(facts, outlets)
+    sentences: list[str] = []
+
+    # 1. What several sources agree on (no conflict touching it): their shared figures, or the top fact.
+    agreed = [(i, f) for i, f in enumerate(facts, start=1) if f.corroboration > 1 and not f.in_conflict]
+    figures: list[str] = []
+    marks: list[int] = []
+    for i, f in agreed:
+        for fig in f.figures:
+            if len(fig.sources) > 1 and len(figures) < NARRATIVE_FIGURES and fig.text not in figures:
+                figures.append(fig.text)
+                if i not in marks:
+                    marks.append(i)
+    if agreed and figures:
+        who = _who(agreed[0][1].sources, outlets)
+        sentences.append(f"{who} report {_listing(figures)} {''.join(f'[{i}]' for i in marks)}.")
+    elif agreed:
+        i, f = agreed[0]
+        sentences.append(f"{_who(f.sources, outlets)} report: {_sentence(f.text)[:-1]} [{i}].")
+    elif facts:
+        sentences.append(f"{_sentence(facts[0].text)[:-1]} [1].")
+
+    # 2. Where they differ, who says what.
+    for c in conflicts[:2]:
+        by_value: dict[str, list[ConflictValue]] = {}
+        for v in c.values:
+            if v.fact is not None and v.fact in index:
+                by_value.setdefault(v.value, []).append(v)
+        parts = []
+        for value, vs in list(by_value.items())[:3]:
+            k = index[str(vs[0].fact)]
+            source = _who(list(dict.fromkeys(v.article for v in vs)), outlets)
+            verb = "reported" if len(vs) == 1 else "report"
+            parts.append(f"{source} {verb} {value} {c.label} [{k}]{_attribution(facts[k - 1].text)}")
+        if len(parts) > 1:
+            sentences.append(f"Sources differ on the {c.label}: " + ", while ".join(parts) + ".")
+
+    # 3. What only one source says: per outlet, its single-source fact with the most precise figure.
+    from summarizer.reconcile import distinctive_value
+
+    def precision(f: BriefFact) -> tuple[int, int]:
+        return (
+            sum(distinctive_value(g.value) for g in f.figures),
+            sum(any(ch.isdigit() for ch in g.text) for g in f.figures),
+        )
+
+    single = [(i, f) for i, f in enumerate(facts, start=1) if f.single_source and not f.in_conflict and f.figures]
+    best: dict[str, tuple[int, BriefFact]] = {}
+    for i, f in sorted(single, key=lambda t: (tuple(-x for x in precision(t[1])), t[0])):
+        best.setdefault(f.sources[0], (i, f))
+    clauses = []
+    for a, (i, f) in list(best.items())[:2]:
+        fig = max(f.figures, key=lambda g: (distinctive_value(g.value), any(ch.isdigit() for ch in g.text)))
+        clauses.append(f"only {_who([a], outlets)} reports {fig.text} [{i}]")
+    if clauses:
+        text = ", and ".join(clauses)
+        sentences.append(text[0].upper() + text[1:] + ".")
+
+    composed = " ".join(sentences[:4])
+    if composed and not check_narrative(composed, evidence):
+        return composed  # the usual case: one check for the whole paragraph
+    kept = [s for s in sentences[:4] if not check_narrative(s, evidence)]
+    return " ".join(kept) if kept else _verbatim(facts, conflicts)
+
+
+def _verbatim(facts: Sequence[BriefFact], conflicts: Sequence[Conflict]) -> str:
+    """The best-corroborated facts, verbatim, each with its marker; then the conflicts."""
     index = {f.id: i for i, f in enumerate(facts, start=1)}
     ranked = sorted(index.items(), key=lambda kv: (-facts[kv[1] - 1].corroboration, kv[1]))[:3]
-    sentences = []
-    for _, i in sorted(ranked, key=lambda kv: kv[1]):
-        text = facts[i - 1].text.strip()
-        text = text if text.endswith((".", "!", "?", "”", '"')) else text + "."
-        sentences.append(f"{text} [{i}]")
+    sentences = [f"{_sentence(facts[i - 1].text)} [{i}]" for _, i in sorted(ranked, key=lambda kv: kv[1])]
     for c in conflicts:
         sentences.append(f"Sources differ on {conflict_line(c, index)}.")
     return " ".join(sentences)
 
 
+def cut_title(title: str, limit: int = TITLE_CHARS) -> str:
+    """``title`` on one line, cut at a word (never mid-word) with an ellipsis when longer than ``limit``."""
+    title = " ".join(title.split())
+    if len(title) <= limit:
+        return title
+    head = title[: limit + 1].rsplit(" ", 1)[0] if " " in title[: limit + 1] else title[:limit]
+    return head.rstrip(" ,;:–—-") + "…"
+
+
 def story_title(results: Sequence[ArticleResult]) -> str:
-    # A verified headline from the latest report, else that report's own title.
+    """The verified LLM headline of the latest report that has one; else the shortest lead (the articles'
+    own title lines, verbatim). Cut at a word when long."""
     latest = sorted(results, key=lambda r: r.article.date or dt.date.min, reverse=True)
     for r in latest:
         if r.headline:
-            return r.headline
-    return latest[0].article.title
+            return cut_title(r.headline)
+    leads = [r.article.title for r in results if r.article.title.strip()]
+    if not leads:
+        return cut_title(latest[0].article.title)
+    return cut_title(min(leads, key=lambda t: (len(t.split()), t)))
+
+
+def story_outlets(articles: Sequence[ArticleRef]) -> dict[str, str]:
+    """Article id -> outlet name (the article's own, else read from its file name), only when the story's
+    outlets have distinct names (else names mislead)."""
+    names = {a.id: a.outlet or outlet_name(a.path) for a in articles}
+    known = [n for n in names.values() if n]
+    if len(known) != len(names) or len(set(known)) != len(known):
+        return {}
+    return names
+
+
+SUPPORT_MIN_WORDS = 6
+
+
+def support_sentences(result: ArticleResult, doc: Document) -> list[Fact]:
+    """An article's prose sentences that none of its facts quote, verbatim: they may corroborate another
+    source's fact ("debris fell on a shopping mall"), as figure-free sentences are no fact of their own."""
+    from summarizer.verify import addresses_the_model
+
+    cited = {c.sentence for f in result.facts for c in f.citations}
+    return [
+        Fact(id=f"{doc.article.id}-s{s.id}", text=s.text, citations=[doc.quote(s.id)], origin="extractive")
+        for s in doc.sentences
+        if s.id not in cited
+        and len(s.text.split()) >= SUPPORT_MIN_WORDS
+        and s.text.rstrip()[-1:] in ".!?”\"'’"
+        and not addresses_the_model(s.text)
+    ]
 
 
 def build_stories(results: Sequence[ArticleResult], docs: Mapping[str, Document]) -> list[Story]:
     """Cluster, reconcile and order; narratives are composed here and may be replaced by the LLM's."""
     from summarizer.cluster import cluster_articles, story_weight
-    from summarizer.reconcile import reconcile
+    from summarizer.reconcile import reconcile, trim_quote
 
     by_id = {r.article.id: r for r in results}
     articles: dict[str, Article] = {aid: d.article for aid, d in docs.items()}
@@ -97,18 +264,32 @@ def build_stories(results: Sequence[ArticleResult], docs: Mapping[str, Document]
     stories: list[Story] = []
     for group in groups:
         members = [by_id[a] for a in group]
-        facts, conflicts = reconcile(members, articles)
+        # Quoted sentences are cut to the clause carrying their figures where verify passes the cut.
+        trimmed = [
+            r.model_copy(update={"facts": [trim_quote(f, docs[r.article.id]) for f in r.facts]})
+            if r.article.id in docs
+            else r
+            for r in members
+        ]
+        support = (
+            {r.article.id: support_sentences(r, docs[r.article.id]) for r in members if r.article.id in docs}
+            if len(members) > 1
+            else None  # one source: nothing to corroborate
+        )
+        facts, conflicts = reconcile(trimmed, articles, support=support)
         latest = max((r.article.date for r in members if r.article.date), default=None)
         sources = len({r.article.id for r in members})
+        outlets = story_outlets([r.article for r in members])
         stories.append(
             Story(
                 id="",
                 title=story_title(members),
-                summary=compose_narrative(facts, conflicts),
+                summary=compose_narrative(facts, conflicts, outlets),
                 summary_origin="composed",
                 articles=[r.article.id for r in members],
                 facts=facts,
                 conflicts=conflicts,
+                outlets=outlets,
                 weight=story_weight(sources, latest),
             )
         )
@@ -119,13 +300,18 @@ def build_stories(results: Sequence[ArticleResult], docs: Mapping[str, Document]
 
 
 def digest(stories: Sequence[Story]) -> str:
-    """'Today in N stories: …' built from story titles and source counts only."""
+    """'Today in N stories: …' built from story titles and source counts only (one story: its heading
+    is right below, so only the counts)."""
     if not stories:
         return "No stories today."
-    parts = []
-    for s in stories[:8]:
+
+    def counts(s: Story) -> str:
         n = len(s.articles)
-        differ = f"; sources differ on {len(s.conflicts)} figure(s)" if s.conflicts else ""
-        parts.append(f"{s.title} ({n} source{'s' if n != 1 else ''}{differ})")
-    head = f"Today in {len(stories)} stor{'ies' if len(stories) != 1 else 'y'}: "
-    return head + "; ".join(parts) + "."
+        k = len(s.conflicts)
+        differ = f"; sources differ on {k} figure{'s' if k != 1 else ''}" if k else ""
+        return f"{n} source{'s' if n != 1 else ''}{differ}"
+
+    if len(stories) == 1:
+        return f"Today in 1 story ({counts(stories[0])})."
+    parts = [f"{s.title} ({counts(s)})" for s in stories[:8]]
+    return f"Today in {len(stories)} stories: " + "; ".join(parts) + "."

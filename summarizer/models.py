@@ -7,6 +7,7 @@ Every stage takes and returns these models, so each can be tested (and replaced)
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -41,6 +42,19 @@ class ArticleRef(BaseModel):
     url: str | None = None
     outlet: str | None = None
     undated: bool = False
+
+
+def outlet_name(path: str) -> str:
+    """Outlet from a file name, for articles that name none: 'ap_2025-05-25.txt' -> 'AP',
+    'reuters-kyiv.txt' -> 'Reuters'; '' when the name gives none."""
+    stem = path.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    parts = [p for p in re.split(r"[_\-\s.]+", stem) if p]
+    while len(parts) > 1 and parts[0].lower() in ("the", "a", "an"):
+        parts = parts[1:]  # "the-guardian-…" -> "Guardian"
+    if len(parts) < 2 or not parts[0].isalpha():
+        return ""  # "article.txt", "12345.txt": no outlet in the name
+    head = parts[0]
+    return head.upper() if len(head) <= 4 else head.capitalize()
 
 
 class InputError(BaseModel):
@@ -203,8 +217,37 @@ class Conflict(BaseModel):
 
     label: str = Field(description="What is counted, e.g. 'injured'.")
     values: list[ConflictValue]
-    latest: str | None = Field(None, description="Article id of the most recent report.")
-    note: str = ""
+    latest: str | None = Field(None, description="Article id of the most recent report, when one is newest.")
+    newest: dt.date | None = Field(None, description="Date of the newest report; None when none is dated.")
+    latest_reports: list[str] = Field(
+        default_factory=list, description="Article ids dated ``newest`` (all of them when they tie)."
+    )
+
+
+class Figure(BaseModel):
+    """One figure of a fact and the sources that state it: a fact's figures need not share its sources."""
+
+    text: str = Field(description="The figure as the fact states it, with what it counts: 'six missiles'.")
+    value: float
+    start: int = Field(description="Offset of the figure in the fact's text.")
+    end: int
+    sources: list[str] = Field(description="Article ids that state this figure (of this counted thing).")
+    citations: list[Citation] = Field(description="Per source, the citation that states it.")
+
+
+class FigureMention(BaseModel):
+    """A figure as one source words it."""
+
+    text: str = Field(description="e.g. '1,000-kilometer'.")
+    article: str
+    citation: Citation
+
+
+class Agreement(BaseModel):
+    """One figure stated in two ways (other units, other rounding): an agreement, not a conflict."""
+
+    first: FigureMention
+    second: FigureMention
 
 
 class BriefFact(BaseModel):
@@ -216,9 +259,13 @@ class BriefFact(BaseModel):
     sources: list[str] = Field(default_factory=list, description="Article ids that support it.")
     corroboration: int = 1
     single_source: bool = True
-    agreement: list[str] = Field(
-        default_factory=list, description="Equivalent statements, e.g. '1,000 km [1] ≈ 620 miles [2]'."
+    figures: list[Figure] = Field(
+        default_factory=list, description="The fact's counted figures, each with its sources."
     )
+    agreement: list[Agreement] = Field(
+        default_factory=list, description="Equivalent statements, e.g. 1,000 km (a1) ≈ 620 miles (a2)."
+    )
+    in_conflict: bool = Field(False, description="A 'sources differ' entry cites this fact.")
     origin: Literal["llm", "extractive"] = "llm"
 
 
@@ -260,8 +307,11 @@ class Story(BaseModel):
     summary: str = Field(description="The narrative, with [n] markers that index into ``facts`` (1-based).")
     summary_origin: Literal["llm", "composed"] = "composed"
     articles: list[str] = Field(default_factory=list)
-    facts: list[BriefFact] = Field(default_factory=list)
+    facts: list[BriefFact] = Field(default_factory=list, description="Ranked: the first are the ones to read.")
     conflicts: list[Conflict] = Field(default_factory=list)
+    outlets: dict[str, str] = Field(
+        default_factory=dict, description="Article id -> outlet name, when the story's sources have distinct names."
+    )
     weight: float = 0.0
     since_last: SinceLast | None = Field(default=None, description="Against the previous brief (None: none).")
     previous: str | None = Field(default=None, description="Id of the matching story in the previous brief.")

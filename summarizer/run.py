@@ -33,6 +33,7 @@ class BriefRequest(Connection):
     since: dt.datetime | None = None  # keep only articles dated within the window (undated kept, marked)
     previous: Path | None = None  # the brief to compare with (default: brief.json already in ``out``)
     refresh: bool = False  # download pages again instead of revalidating the page cache
+    max_facts: int | None = None  # facts per story in brief.md (None: the renderer's default, 6)
 
 
 def _say(msg: str, quiet: bool = False) -> None:
@@ -158,7 +159,7 @@ def run_brief(req: BriefRequest) -> int:
         from summarizer.changes import annotate
 
         annotate(brief, previous, articles, previous_path=str(previous_path))
-    paths = write_brief(brief, articles, req.out, req.formats)
+    paths = write_brief(brief, articles, req.out, req.formats, max_facts=req.max_facts)
     if stats.transport_failed:
         _say(
             f"summarizer: the provider failed for {stats.transport_failed} article(s) after bounded retries; "

@@ -163,7 +163,7 @@ def test_no_unsupported_number_reaches_brief_md(two_days) -> None:  # type: igno
     body = re.sub(r"(?m)^## \d+\. ", "## ", body)  # section numbers are not claims
     body = re.sub(r"\(\d{1,2} [A-Z][a-z]{2}\)", "", body)  # conflict dates come from the feed entries
     sources = [(Path(a["path"]).name, Path(a["path"]).read_text(encoding="utf-8")) for a in day2["articles"]]
-    report = verify_summary(body, sources, only="numbers")  # numbers: brief.md's layout text is not a claim
+    report = verify_summary(body, sources, only="numbers")  # the composed narrative names outlets: not claims
     assert report.numbers_checked > 10
     assert report.ok, [i.finding.reason for i in report.issues]
 
@@ -184,7 +184,8 @@ def test_brief_md_and_html_show_new_and_updated_first_and_unchanged_last(two_day
     page = (out / "brief.html").read_text(encoding="utf-8")
     assert page.index('id="since"') < page.index('class="story"')
     assert '<details class="unchanged" id="unchanged"><summary>Unchanged since the last brief (2 stories)' in page
-    details = page[page.index('<details class="unchanged"') : page.index("</details>")]  # closed: no `open`
+    start = page.index('<details class="unchanged"')
+    details = page[start : page.index('<section class="sources"', start)]  # closed: no `open`
     for path in ("/abc/3.html", "/abc/4.html"):
         assert f'id="{story_with(day2, site.url(path))["id"]}"' in details
     assert f'id="{swap["id"]}"' not in details

@@ -26,6 +26,7 @@ import pytest
 from conftest import seed_article
 
 from summarizer.models import (
+    Agreement,
     Article,
     ArticleRef,
     ArticleResult,
@@ -34,6 +35,8 @@ from summarizer.models import (
     Citation,
     Conflict,
     ConflictValue,
+    Figure,
+    FigureMention,
     Rejection,
     Story,
 )
@@ -87,6 +90,22 @@ BBC_788 = (
     "between May 20 and May 23."
 )
 
+AP_STRIKE = (
+    "According to regional officials, Russia fired 14 ballistic missiles and deployed 250 Shahed drones, "
+    "with Ukrainian forces managing to neutralise 245 of them."
+)
+BBC_STRIKE = (
+    "Russia attacked Ukraine with 14 ballistic missiles and 250 Shahed drones overnight, officials said, "
+    "adding that Ukrainian forces shot down six missiles and neutralised 245 drones – with 128 drones shot "
+    "down and 117 thwarted using electronic warfare."
+)
+# Facts past the six shown: the page folds them into a <details>.
+EXTRA_BBC = [
+    "The debris of intercepted missiles and drones fell in at least six city districts of the Ukrainian capital.",
+    "Ukraine’s air force said Russia fired 175 Shahed and decoy drones, as well as a ballistic missile since "
+    "late Thursday.",
+]
+
 
 def build_brief() -> tuple[Brief, dict[str, Article]]:
     ap = seed_article("a1", "ap_2025-05-25.txt")
@@ -121,7 +140,12 @@ def build_brief() -> tuple[Brief, dict[str, Article]]:
             sources=["a1", "a2"],
             corroboration=2,
             single_source=False,
-            agreement=["1,000-kilometer [a1] ≈ roughly 620-mile [a2]"],
+            agreement=[
+                Agreement(
+                    first=FigureMention(text="1,000-kilometer", article="a1", citation=front[0]),
+                    second=FigureMention(text="roughly 620-mile", article="a2", citation=front[1]),
+                )
+            ],
         ),
         BriefFact(id="f3", text="Kyiv's mayor said 10 people were injured.", citations=[inj_ap], sources=["a1"]),
         BriefFact(id="f4", text="The attack left at least 15 people injured.", citations=[inj_bbc], sources=["a2"]),
@@ -139,8 +163,37 @@ def build_brief() -> tuple[Brief, dict[str, Article]]:
             ConflictValue(value="at least 15", article="a2", date=bbc.date, citation=inj_bbc, fact="f4"),
         ],
         latest="a1",
-        note="The latest report is [a1] (2025-05-25).",
+        newest=ap.date,
+        latest_reports=["a1"],
     )
+    strike = [_cite(ap, AP_STRIKE), _cite(bbc, BBC_STRIKE)]
+    six_at = BBC_STRIKE.index("six missiles")
+    facts.insert(
+        1,
+        BriefFact(
+            id="f1b",
+            text=BBC_STRIKE,
+            citations=strike,
+            sources=["a1", "a2"],
+            corroboration=2,
+            single_source=False,
+            figures=[
+                Figure(
+                    text="14 ballistic missiles",
+                    value=14,
+                    start=BBC_STRIKE.index("14"),
+                    end=BBC_STRIKE.index("14") + 2,
+                    sources=["a1", "a2"],
+                    citations=strike,
+                ),
+                Figure(
+                    text="six missiles", value=6, start=six_at, end=six_at + 3, sources=["a2"], citations=[strike[1]]
+                ),
+            ],
+        ),
+    )
+    for k, sentence in enumerate(EXTRA_BBC, start=1):
+        facts.append(BriefFact(id=f"x{k}", text=sentence, citations=[_cite(bbc, sentence)], sources=["a2"]))
     story = Story(
         id="s1",
         title="Russia and Ukraine swap 307 prisoners each as Kyiv is hit <b>hard</b>",
@@ -152,6 +205,7 @@ def build_brief() -> tuple[Brief, dict[str, Article]]:
         articles=["a1", "a2"],
         facts=facts,
         conflicts=[conflict],
+        outlets={"a1": "AP", "a2": "BBC"},
         weight=2.7,
     )
     evil_story = Story(
@@ -256,8 +310,13 @@ def test_sections_badges_conflict_and_audit(page: tuple[str, Brief, dict[str, Ar
     html_text, _, _ = page
     assert html_text.index('id="digest"') < html_text.index('id="s1"') < html_text.index('id="s2"')
     assert html_text.count('class="conflict"') == 1 and "Sources differ: injured" in html_text
-    assert html_text.count("single source") == 4  # f3, f4, f5 and the council fact
-    assert html_text.count("2 sources agree") == 2
+    assert html_text.count(">AP only<") == 1 and html_text.count(">BBC only<") == 2 + len(EXTRA_BBC)
+    assert html_text.count(">[3] only<") == 1  # the council fact: its story names no outlets
+    assert html_text.count("2 sources agree") == 3
+    assert '<span class="badge thin">BBC only: six missiles</span>' in html_text
+    assert '<span class="fig thin" title="BBC only">six</span>' in html_text
+    fold = html_text.split('<details class="more">', 1)[1].split("</details>", 1)[0]
+    assert "<summary>2 more facts</summary>" in fold and fold.count("<li ") == len(EXTRA_BBC)
     assert "<strong>2</strong> pieces of LLM output were rejected" in html_text
     assert "you wrote 370; sentence 3 says 307" in html_text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html_text
@@ -446,7 +505,23 @@ def test_brief_in_chromium(browser: CDP, tmp_path: Path) -> None:
     ht = _rect(cdp, hover_tip)
     assert ht["left"] >= 0 and ht["right"] <= 390
 
-    # Screenshot of the top of the page on a phone, for a human look.
+    # Past the budget of six, facts are folded away; the BBC-only figure is marked in place and by a badge.
+    cdp.mouse("mouseMoved", 5, 5)
+    assert cdp.js("document.querySelectorAll('#s1 ol.facts')[0].children.length") == 6
+    assert cdp.js("document.querySelector('#s1 details.more').open") is False
+    hidden = f"#s1-x{len(EXTRA_BBC)}"
+    assert cdp.js(f"document.querySelector('{hidden}').checkVisibility()") is False
+    assert cdp.js("document.querySelector('#s1 details.more > summary').innerText") == "2 more facts"
+    thin = "#s1-f1b .badge.thin"
+    assert cdp.js(f"document.querySelector('{thin}').innerText") == "BBC only: six missiles"
+    assert cdp.js(f"getComputedStyle(document.querySelector('{thin}')).display") != "none"
+    assert _rect(cdp, thin)["width"] > 50 and _rect(cdp, thin)["right"] <= 390
+    assert cdp.js("document.querySelector('#s1-f1b .fig.thin').innerText") == "six"
+    underline = cdp.js("getComputedStyle(document.querySelector('#s1-f1b .fig.thin')).textDecorationLine")
+    assert "underline" in underline
+    assert cdp.js("document.querySelector('#s1-f4 .badge.single').innerText") == "BBC only"
+
+    # Screenshot of the top of the page on a phone, for a human look: the folded facts and the marks.
     shot = cdp.send(
         "Page.captureScreenshot",
         format="png",
@@ -458,6 +533,19 @@ def test_brief_in_chromium(browser: CDP, tmp_path: Path) -> None:
     SCREENSHOT_COPY.write_bytes(png)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     cdp.mouse("mouseMoved", 5, 5)
+
+    # A click on the summary unfolds the rest, on screen and within the phone's width.
+    summary = "#s1 details.more > summary"
+    cdp.js(f"document.querySelector('{summary}').scrollIntoView({{block: 'center'}})")
+    r = _rect(cdp, summary)
+    cdp.mouse("mousePressed", r["left"] + 10, r["top"] + r["height"] / 2, button="left", clickCount=1)
+    cdp.mouse("mouseReleased", r["left"] + 10, r["top"] + r["height"] / 2, button="left", clickCount=1)
+    assert cdp.wait("document.querySelector('#s1 details.more').open")
+    assert cdp.js(f"document.querySelector('{hidden}').checkVisibility()") is True
+    assert _rect(cdp, hidden)["height"] > 0
+    assert cdp.js("document.documentElement.scrollWidth") <= 390
+    shot = cdp.send("Page.captureScreenshot", format="png")
+    (tmp_path / "brief_390_unfolded.png").write_bytes(base64.b64decode(shot["data"]))
 
     # Click: the marker jumps to the highlighted sentence in the AP source text.
     cdp.js("window.scrollTo(0, 0)")

@@ -15,7 +15,7 @@ import pytest
 from conftest import seed_article
 
 from summarizer.models import Article, ArticleRef, ArticleResult, BriefFact, Citation, Conflict, Fact
-from summarizer.reconcile import reconcile
+from summarizer.reconcile import ReconcileStats, reconcile, thinly_backed, trim_quote
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -203,17 +203,20 @@ def test_injured_conflict(out: tuple[list[BriefFact], list[Conflict]]) -> None:
     assert "10 injured" in ids[str(by_article["a1"].fact)].text
     assert "at least 15" in ids[str(by_article["a2"].fact)].text
     assert by_article["a1"].fact != by_article["a2"].fact
-    assert c.latest == "a1" and "[a1]" in c.note  # AP (25 May) is the later report
+    assert c.latest == "a1" and c.latest_reports == ["a1"]  # AP (25 May) is the later report
+    assert c.newest == dt.date(2025, 5, 25)
 
 
 def test_front_line_units_agree(out: tuple[list[BriefFact], list[Conflict]]) -> None:
     facts, conflicts = out
-    front = _with(facts, "1,000-kilometer")
+    front = _with(facts, "620-mile")  # the shorter of two statements that cover each other is shown
     _merged(front)
-    assert any("620-mile" in c.quote for c in front.citations)
+    assert any("1,000-kilometer" in c.quote for c in front.citations)
     assert len(front.agreement) == 1
-    line = front.agreement[0]
-    assert "1,000-kilometer [a1]" in line and "620-mile [a2]" in line and "≈" in line
+    agree = front.agreement[0]
+    assert (agree.first.text, agree.first.article) == ("1,000-kilometer", "a1")
+    assert (agree.second.text, agree.second.article) == ("roughly 620-mile", "a2")
+    assert agree.second.citation.quote == BBC_FRONT
     assert not [c for c in conflicts if "front" in c.label or "line" in c.label]
 
 
@@ -229,15 +232,18 @@ def test_single_source_facts(out: tuple[list[BriefFact], list[Conflict]]) -> Non
     assert six is not _with(facts, "14 ballistic missiles")
 
 
-def test_ids_order_and_citations_kept(
+def test_ids_follow_rank_and_citations_kept(
     seeds: tuple[list[ArticleResult], dict[str, Article]], out: tuple[list[BriefFact], list[Conflict]]
 ) -> None:
     results, arts = seeds
-    facts, _ = out
+    facts, conflicts = out
     assert [f.id for f in facts] == [f"f{i}" for i in range(1, len(facts) + 1)]
-    # a1's facts come first (natural article order), in their own order.
-    ap_texts = [f.text for f in next(r for r in results if r.article.id == "a1").facts]
-    assert [f.text for f in facts[: len(ap_texts)]] == ap_texts
+    # Ranked: every corroborated fact before any single-source one; conflict facts lead the single-source ones.
+    corr = [f.corroboration for f in facts]
+    assert corr == sorted(corr, reverse=True)
+    single = [f for f in facts if f.single_source]
+    assert [f.in_conflict for f in single] == sorted((f.in_conflict for f in single), reverse=True)
+    assert {v.fact for c in conflicts for v in c.values} == {f.id for f in facts if f.in_conflict}
     all_in = {(c.article, c.start, c.end, c.quote) for r in results for f in r.facts for c in f.citations}
     all_out = [(c.article, c.start, c.end, c.quote) for f in facts for c in f.citations]
     assert set(all_out) == all_in  # every verified citation kept, unchanged
@@ -301,14 +307,33 @@ def test_non_numeric_facts_merge_only_when_nearly_identical() -> None:
     assert len(facts) == 2
 
 
-def test_single_article_story() -> None:
+def test_one_source_repeating_itself_is_one_fact() -> None:
     ap = seed_article("a1", "ap_2025-05-25.txt")
     b = _Builder(ap)
     b.fact("Each side returned 307 prisoners of war.", AP_307)
     b.fact("Each side returned 307 prisoners of war, after 390 on Friday.", AP_307)
+    b.fact("The exchange took place at the Belarusian border.", AP_BORDER)
     facts, conflicts = reconcile([b.result()], {"a1": ap})
-    assert [f.id for f in facts] == ["f1", "f2"]  # same article: not merged with itself
-    assert all(f.single_source for f in facts) and conflicts == []
+    assert [f.text for f in facts] == [
+        "Each side returned 307 prisoners of war, after 390 on Friday.",  # it states all the other one does
+        "The exchange took place at the Belarusian border.",
+    ]
+    assert all(f.single_source and f.sources == ["a1"] for f in facts) and conflicts == []
+
+
+def test_ap_title_line_and_lead_merge() -> None:
+    """The AP file repeats its headline as a first paragraph, then the lead says it again at length."""
+    ap = seed_article("a1", "ap_2025-05-25.txt")
+    short = (
+        "Russia and Ukraine exchanged hundreds of prisoners Saturday even as deadly Russian drone and missile "
+        "strikes battered Kyiv and other regions."
+    )
+    lead = ap.text[ap.text.index("Russia and Ukraine exchanged hundreds of prisoners Saturday in") :].split("\n")[0]
+    b = _Builder(ap)
+    b.fact(short, short)
+    b.fact(lead, lead)
+    facts, _ = reconcile([b.result()], {"a1": ap})
+    assert len(facts) == 1 and facts[0].text == lead and len(facts[0].citations) == 2
 
 
 def test_whole_sentences_exact_counts_stay_exact() -> None:
@@ -329,3 +354,164 @@ def test_two_figures_of_one_noun_in_both_facts_are_no_conflict() -> None:
     facts, conflicts = _pair(text, text)
     assert conflicts == []  # 307 vs 390 "prisoners" inside the same statement is not a dispute
     assert len(facts) == 1 and facts[0].corroboration == 2
+
+
+def test_each_figure_carries_its_own_sources() -> None:
+    """BBC's strike sentence covers AP's, so they merge; but only BBC reports six missiles and 128/117."""
+    ap, bbc = seed_article("a1", "ap_2025-05-25.txt"), seed_article("a2", "bbc_2025-05-24.txt")
+    a, b = _Builder(ap), _Builder(bbc)
+    a.fact(AP_STRIKE, AP_STRIKE)
+    b.fact(BBC_STRIKE, BBC_STRIKE)
+    (fact,), _ = reconcile([a.result(), b.result()], {"a1": ap, "a2": bbc})
+    assert fact.sources == ["a1", "a2"]
+    by_text = {g.text: g for g in fact.figures}
+    assert set(by_text) == {
+        "14 ballistic missiles",
+        "250 Shahed drones",
+        "six missiles",
+        "245 drones",
+        "128 drones",
+        "117 thwarted",
+    }
+    for both in ("14 ballistic missiles", "250 Shahed drones", "245 drones"):
+        assert by_text[both].sources == ["a1", "a2"], both
+        assert [c.quote for c in by_text[both].citations] == [AP_STRIKE, BBC_STRIKE]
+    for bbc_only in ("six missiles", "128 drones", "117 thwarted"):
+        assert by_text[bbc_only].sources == ["a2"], bbc_only
+    assert {g.text for g in thinly_backed(fact)} == {"six missiles", "128 drones", "117 thwarted"}
+    for g in fact.figures:
+        assert fact.text[g.start : g.end] in g.text
+
+
+def test_figure_sources_come_from_the_whole_story(out: tuple[list[BriefFact], list[Conflict]]) -> None:
+    # AP's strike fact states 245; BBC says 245 in a fact of its own (with the six missiles): both back it.
+    facts, _ = out
+    strike = _with(facts, "14 ballistic missiles")
+    (g245,) = [g for g in strike.figures if g.value == 245]
+    assert g245.sources == ["a1", "a2"]
+    six = _with(facts, "six missiles")
+    assert [g.sources for g in six.figures if g.value == 6] == [["a2"]]
+
+
+def test_same_event_without_figures_corroborates() -> None:
+    facts, _ = _pair(
+        "Debris also fell on a shopping mall and residential buildings in Kyiv.",
+        "Drone debris fell on a shopping mall and a residential building in Obolon district of Kyiv.",
+    )
+    assert len(facts) == 1 and facts[0].corroboration == 2 and facts[0].sources == ["a1", "a2"]
+    # Other names, other event: no merge even with words in common.
+    facts, _ = _pair(
+        "Debris fell on a shopping mall and residential buildings in Kharkiv.",
+        "Drone debris fell on a shopping mall and a residential building in Obolon district of Kyiv.",
+    )
+    assert len(facts) == 2
+
+
+def test_near_duplicates_with_different_figures_stay_apart_as_a_conflict() -> None:
+    facts, conflicts = _pair(
+        "A Russian drone attack on Kyiv overnight left 10 people injured, officials said.",
+        "A Russian drone attack on Kyiv overnight left 12 people injured, officials said.",
+    )
+    assert len(facts) == 2 and len(conflicts) == 1
+    assert {v.value for v in conflicts[0].values} == {"10", "12"}
+    assert all(f.in_conflict for f in facts)
+
+
+def _code(k: int) -> str:
+    return "".join("bcdfghjklm"[int(d)] for d in str(k)).capitalize() + "ville"
+
+
+def _report_story(n: int) -> tuple[list[ArticleResult], dict[str, Article]]:
+    """``n`` reports of one event: the same two figures in varied words, injured counts that disagree
+    (10 or 12), and a detail of their own (a founding year) that nothing else states."""
+    results, arts = [], {}
+    for k in range(1, n + 1):
+        aid = f"a{k}"
+        injured = 10 if k % 2 else 12
+        town = _code(k)
+        sentences = [
+            f"Officials in {town} said each side returned 307 prisoners of war on Saturday.",
+            f"A drone attack on Kyiv left {injured} people injured, according to the {town} Herald.",
+            f"Russia fired 14 ballistic missiles at Kyiv overnight, the {town} Herald reported.",
+            f"The {town} Herald, founded in {1800 + k}, sent reporters to Kyiv for the first time.",
+        ]
+        text = " ".join(sentences)
+        art = _synthetic(aid, text, dt.date(2025, 5, 1) + dt.timedelta(days=k % 28))
+        arts[aid] = art
+        b = _Builder(art)
+        for sent in sentences:
+            b.fact(sent, sent)
+        results.append(b.result())
+    return results, arts
+
+
+def test_a_200_report_story_is_reconciled_in_near_linear_work() -> None:
+    work = {}
+    for n in (50, 100, 200):
+        results, arts = _report_story(n)
+        stats = ReconcileStats()
+        facts, conflicts = reconcile(results, arts, stats=stats)
+        work[n] = stats.comparisons
+        n_facts = 4 * n
+        # Bounded work per fact (an all-pairs comparison would be n_facts**2 / 2 = 320,000 at 200 reports).
+        assert stats.comparisons <= 60 * n_facts, (n, stats)
+        # The shared figures merged into one fact each, with every source; the disagreement is found.
+        f307 = _with(facts, "307 prisoners")
+        assert f307.corroboration == n
+        assert _with(facts, "14 ballistic missiles").corroboration == n
+        (injured,) = conflicts
+        assert {v.value for v in injured.values} == {"10", "12"}
+        assert {v.article for v in injured.values} == set(arts)
+        # The composed narrative leads with what all agree on, then the disagreement, each value once.
+        from summarizer.merge import compose_narrative
+
+        first, second = compose_narrative(facts, conflicts).split(". ")[:2]
+        assert first.startswith(f"{n} sources report 307 prisoners") and "injured" not in first
+        assert second.startswith(f"Sources differ on the injured: {n // 2} sources report 10 injured")
+    # Doubling the story at most doubles the work (plus slack): near-linear, not quadratic.
+    assert work[200] <= 2.3 * work[100] and work[100] <= 2.3 * work[50], work
+
+
+def test_trim_quote_keeps_the_clause_with_the_figures() -> None:
+    from summarizer.segment import segment
+
+    bbc = seed_article("a2", "bbc_2025-05-24.txt")
+    doc = segment(bbc)
+
+    def quoted(sentence: str) -> Fact:
+        (s,) = [s for s in doc.sentences if s.text == sentence]
+        return Fact(id=f"x{s.id}", text=sentence, citations=[doc.quote(s.id)], origin="extractive")
+
+    f = quoted(BBC_1000)
+    t = trim_quote(f, doc)
+    assert t.text == "Kyiv and Moscow agreed to swap 1,000 prisoners of war and civilian detainees each."
+    (c,) = t.citations
+    assert bbc.text[c.start : c.end] == c.quote == t.text and c.sentence == f.citations[0].sentence
+    assert trim_quote(quoted(BBC_FRONT), doc).text == (
+        "Battles continued along the roughly 620-mile front line, where tens of thousands of soldiers have been killed"
+    )
+    # Attribution is never cut off ("according to local officials"); LLM facts are left as written.
+    inj = quoted(BBC_INJ)
+    assert trim_quote(inj, doc) == inj
+    llm = f.model_copy(update={"origin": "llm"})
+    assert trim_quote(llm, doc) == llm
+
+
+def test_support_sentences_corroborate_but_never_become_facts() -> None:
+    a1 = _synthetic(
+        "a1", "Debris also fell on a shopping mall and residential buildings in the capital.", dt.date(2025, 5, 24)
+    )
+    text2 = (
+        "Drone debris fell on a shopping mall and a residential building in Obolon district of Kyiv. "
+        "The council will meet on Monday to discuss the budget for the coming year."
+    )
+    a2 = _synthetic("a2", text2, dt.date(2025, 5, 25))
+    b1, b2 = _Builder(a1), _Builder(a2)
+    b1.fact(a1.text, a1.text)
+    sentences = text2.split(". ")
+    support = {"a2": [b2.fact(sentences[0] + ".", sentences[0] + "."), b2.fact(sentences[1], sentences[1])]}
+    b2.facts.clear()  # a2 has no fact of its own: its sentences only support
+    facts, conflicts = reconcile([b1.result(), b2.result()], {"a1": a1, "a2": a2}, support=support)
+    (fact,) = facts  # the council sentence supports nothing and is not a fact
+    assert fact.text == a1.text and fact.sources == ["a1", "a2"] and conflicts == []
+    assert [c.quote for c in fact.citations] == [a1.text, sentences[0] + "."]

@@ -20,7 +20,6 @@ from summarizer.changes import display_order
 from summarizer.models import Article, ArticleRef, Brief, BriefFact, Citation, Conflict, Story, StoryChange
 
 MARKER = re.compile(r"\[(\d+)\]")
-ARTICLE_MARK = re.compile(r"\[([A-Za-z][\w-]*)\]")
 
 
 def e(text: object) -> str:
@@ -59,6 +58,10 @@ ol.facts li { margin:.45rem 0; }
 .badge.multi { color:var(--ok); }
 .badge.single { color:var(--muted); }
 .badge.extractive { color:var(--warn-ink); }
+.badge.thin { color:var(--warn-ink); border-style:dashed; white-space:normal; }
+.fig.thin { text-decoration:underline dashed var(--warn-line); text-underline-offset:.2em; }
+details.more { margin:.4rem 0; }
+details.more > summary { cursor:pointer; color:var(--accent); font-size:.92rem; }
 .agree { color:var(--muted); font-size:.9rem; display:block; }
 .conflict { background:var(--warn-bg); border:2px solid var(--warn-line); border-radius:8px;
   padding:.6rem .9rem;
@@ -175,22 +178,6 @@ class _Ctx:
                 out.append(self.cite(c))
         return f'<span class="cites">{"".join(out)}</span>' if out else ""
 
-    def article_marks(self, text: str, citations: list[Citation]) -> str:
-        """Escape ``text`` whose ``[a1]`` article ids become that article's citation marker."""
-        out = []
-        for i, piece in enumerate(ARTICLE_MARK.split(text)):
-            if i % 2 == 0:
-                out.append(e(piece))
-                continue
-            own = [c for c in citations if c.article == piece]
-            if own:
-                out.append(self.cite(own[0], inline=True))
-            elif piece in self.numbers:
-                out.append(f'<a href="#ref-{e(piece)}">[{self.numbers[piece]}]</a>')
-            else:
-                out.append(e(f"[{piece}]"))
-        return "".join(out)
-
 
 def _glue(text: str, marks: str) -> str:
     """Escaped ``text`` followed by ``marks``, the last word and the markers kept on one line."""
@@ -205,27 +192,75 @@ def _glue(text: str, marks: str) -> str:
 def _narrative(story: Story, ctx: _Ctx) -> str:
     out: list[str] = []
     pos = 0
-    for m in MARKER.finditer(story.summary):
+    markers = list(MARKER.finditer(story.summary))
+    text = ""
+    cited: list[Citation] = []
+    for n, m in enumerate(markers):
         # "dollars [1]." reads "dollars¹." once the marker is a superscript.
-        before = story.summary[pos : m.start()].rstrip(" ")
+        text += story.summary[pos : m.start()].rstrip(" ")
         k = int(m.group(1))
         # Markers that resolve to nothing are dropped, as in brief.md.
-        marks = ctx.cites(story.facts[k - 1].citations) if 1 <= k <= len(story.facts) else ""
-        out.append(_glue(before, marks))
+        if 1 <= k <= len(story.facts):
+            cited += story.facts[k - 1].citations
         pos = m.end()
+        # Adjacent markers ("[1][2][3]") become one run of citations, each source once.
+        if n + 1 < len(markers) and not story.summary[pos : markers[n + 1].start()].strip():
+            continue
+        # One marker per source in a run (its first citation), as brief.md shows [1][2].
+        firsts: dict[str, Citation] = {}
+        for c in cited:
+            firsts.setdefault(c.article, c)
+        out.append(_glue(text, ctx.cites(firsts.values())))
+        text, cited = "", []
     out.append(e(story.summary[pos:]))
     return "".join(out)
 
 
-def _fact(f: BriefFact, ctx: _Ctx, anchor: str) -> str:
+def _outlet(article: str, story: Story, ctx: _Ctx) -> str:
+    return story.outlets.get(article, "") or f"[{ctx.number(article)}]"
+
+
+def _fact_text(f: BriefFact, thin: dict[int, str]) -> str:
+    """The fact's text, escaped, with each thinly backed figure (start offset -> who) marked in place."""
+    out: list[str] = []
+    pos = 0
+    for fig in sorted((g for g in f.figures if g.start in thin), key=lambda g: g.start):
+        if fig.start < pos or fig.end > len(f.text):
+            continue
+        out.append(e(f.text[pos : fig.start]))
+        out.append(f'<span class="fig thin" title="{e(thin[fig.start])} only">{e(f.text[fig.start : fig.end])}</span>')
+        pos = fig.end
+    out.append(e(f.text[pos:]))
+    return "".join(out)
+
+
+def _fact(f: BriefFact, story: Story, ctx: _Ctx, anchor: str) -> str:
+    from summarizer.reconcile import thinly_backed
+
+    srcs = f.sources or list(dict.fromkeys(c.article for c in f.citations))
     if f.single_source:
-        badge = '<span class="badge single">single source</span>'
+        who = f"{_outlet(srcs[0], story, ctx)} only" if srcs else "single source"
+        badge = f'<span class="badge single">{e(who)}</span>'
     else:
         badge = f'<span class="badge multi">{f.corroboration} sources agree</span>'
+    thin: dict[int, str] = {}
+    by_who: dict[str, list[str]] = {}
+    for fig in thinly_backed(f):
+        who = " and ".join(_outlet(a, story, ctx) for a in fig.sources)
+        thin[fig.start] = who
+        by_who.setdefault(who, []).append(fig.text)
+    for who, figs in by_who.items():
+        badge += f'<span class="badge thin">{e(who)} only: {e(", ".join(figs))}</span>'
     if f.origin == "extractive":
         badge += '<span class="badge extractive">extractive: quoted from the article</span>'
-    agree = "".join(f'<span class="agree">Same figure: {ctx.article_marks(a, f.citations)}</span>' for a in f.agreement)
-    return f'<li id="{e(anchor)}">{_glue(f.text, ctx.cites(f.citations))} {badge}{agree}</li>'
+    agree = "".join(
+        f'<span class="agree">Same figure: {e(a.first.text)} {ctx.cite(a.first.citation, inline=True)} ≈ '
+        f"{e(a.second.text)} {ctx.cite(a.second.citation, inline=True)}</span>"
+        for a in f.agreement
+    )
+    marks = ctx.cites(f.citations)
+    text = _fact_text(f, thin) + marks if thin else _glue(f.text, marks)
+    return f'<li id="{e(anchor)}">{text} {badge}{agree}</li>'
 
 
 def _conflict(c: Conflict, ctx: _Ctx) -> str:
@@ -237,14 +272,20 @@ def _conflict(c: Conflict, ctx: _Ctx) -> str:
             f'<li><span class="value">{e(v.value)}</span> — source {ctx.cite(v.citation, inline=True)}, '
             f'<span class="when">{e(when)}</span>{latest}</li>'
         )
-    cites = [v.citation for v in c.values]
-    note = f'<p class="note">{ctx.article_marks(c.note, cites)}</p>' if c.note else ""
+    if c.newest is None:
+        note = "The reports carry no dates."
+    elif len(c.latest_reports) == len({v.article for v in c.values}):
+        note = f"All reports are dated {c.newest.isoformat()}."
+    else:
+        which = ", ".join(f"[{ctx.number(a)}]" for a in c.latest_reports)
+        note = f"Latest report{'s' if len(c.latest_reports) > 1 else ''}: {which} ({c.newest.isoformat()})."
     return (
-        f'<div class="conflict" role="note"><h3>Sources differ: {e(c.label)}</h3><ul>{"".join(rows)}</ul>{note}</div>'
+        f'<div class="conflict" role="note"><h3>Sources differ: {e(c.label)}</h3><ul>{"".join(rows)}</ul>'
+        f'<p class="note">{e(note)}</p></div>'
     )
 
 
-def _story(i: int, story: Story, ctx: _Ctx) -> str:
+def _story(i: int, story: Story, ctx: _Ctx, max_facts: int) -> str:
     sid = story.id or f"s{i}"
     n = len(story.articles)
     parts = [
@@ -262,8 +303,15 @@ def _story(i: int, story: Story, ctx: _Ctx) -> str:
     parts += [_conflict(c, ctx) for c in story.conflicts]
     if story.facts:
         parts.append("<h3>Key facts</h3>")
-        items = "".join(_fact(f, ctx, f"{sid}-{f.id}") for f in story.facts)
+        shown, rest = story.facts[:max_facts], story.facts[max_facts:]
+        items = "".join(_fact(f, story, ctx, f"{sid}-{f.id}") for f in shown)
         parts.append(f'<ol class="facts">{items}</ol>')
+        if rest:
+            more = "".join(_fact(f, story, ctx, f"{sid}-{f.id}") for f in rest)
+            parts.append(
+                f'<details class="more"><summary>{len(rest)} more fact{"s" if len(rest) != 1 else ""}</summary>'
+                f'<ol class="facts" start="{len(shown) + 1}">{more}</ol></details>'
+            )
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -286,12 +334,12 @@ def _change(c: StoryChange, ctx: _Ctx) -> str:
     return f"<li>{label}: {was} {before} → {now} {after}</li>"
 
 
-def _since_last(brief: Brief, ctx: _Ctx) -> list[str]:
+def _since_last(brief: Brief, ctx: _Ctx, max_facts: int) -> list[str]:
     """'New today' and 'Updated' first, then the stories (new and updated first), unchanged ones last
     and collapsed. Without a previous brief: the stories, as they are."""
     ordered = display_order(brief.stories)
     if brief.previous is None:
-        return [_story(i, s, ctx) for i, s in ordered]
+        return [_story(i, s, ctx, max_facts) for i, s in ordered]
     ids = {s.id: s.id or f"s{i}" for i, s in enumerate(brief.stories, start=1)}
     new = [s for s in brief.stories if s.since_last == "new"]
     updated = [s for s in brief.stories if s.since_last == "updated"]
@@ -312,7 +360,7 @@ def _since_last(brief: Brief, ctx: _Ctx) -> list[str]:
     }
     unchanged = []
     for i, s in ordered:
-        html_story = _story(i, s, ctx)
+        html_story = _story(i, s, ctx, max_facts)
         if s.since_last == "unchanged":
             unchanged.append(html_story)
         else:  # the badge goes right after the story's heading
@@ -400,8 +448,10 @@ def _audit(brief: Brief, ctx: _Ctx) -> str:
     return "\n".join(parts)
 
 
-def render_html(brief: Brief, articles: Mapping[str, Article]) -> str:
-    """The whole brief as one HTML page; ``articles`` supply the source texts the markers point into."""
+def render_html(brief: Brief, articles: Mapping[str, Article], *, max_facts: int = 6) -> str:
+    """The whole brief as one HTML page; ``articles`` supply the source texts the markers point into.
+
+    Each story shows its ``max_facts`` top-ranked facts; the rest are one click away (``<details>``)."""
     ctx = _Ctx(brief, articles)
     script_hash = base64.b64encode(hashlib.sha256(_JS.encode("utf-8")).digest()).decode("ascii")
     csp = (
@@ -441,7 +491,7 @@ def render_html(brief: Brief, articles: Mapping[str, Article]) -> str:
         )
         digest.append(f'<ol class="toc">{toc}</ol>')
     body.append(f'<section class="digest" id="digest" aria-label="Digest">{"".join(digest)}</section>')
-    body += _since_last(brief, ctx)
+    body += _since_last(brief, ctx, max_facts)
 
     cited = _cited(brief)
     refs = []

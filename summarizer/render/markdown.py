@@ -11,10 +11,15 @@ import re
 from collections.abc import Mapping
 
 from summarizer.changes import display_order
-from summarizer.models import Brief, BriefFact, Conflict, Story, StoryChange
+from summarizer.merge import cut_title
+from summarizer.models import Agreement, Brief, BriefFact, Conflict, ConflictValue, Story, StoryChange
 
 MARKER = re.compile(r"\[(\d+)\]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+# Facts shown per story in brief.md; the rest are in brief.json and brief.html.
+MAX_FACTS = 6
+# The Sources list names each article; its full title is in brief.json.
+SOURCE_TITLE_CHARS = 48
 
 
 def escape(text: str, *, keep_edges: bool = False) -> str:
@@ -24,6 +29,11 @@ def escape(text: str, *, keep_edges: bool = False) -> str:
     if keep_edges:  # a piece between markers keeps its outer spaces
         return re.sub(r"\s+", " ", text)
     return " ".join(text.split())
+
+
+def word_count(text: str) -> int:
+    """Words a reader reads: whitespace-separated tokens with a letter or digit (not "—", "·", "-")."""
+    return sum(any(ch.isalnum() for ch in t) for t in text.split())
 
 
 def source_numbers(brief: Brief) -> dict[str, int]:
@@ -42,37 +52,71 @@ def narrative(story: Story, numbers: Mapping[str, int]) -> str:
     out: list[str] = []
     pos = 0
     for m in MARKER.finditer(story.summary):
-        out.append(escape(story.summary[pos : m.start()]))
+        between = story.summary[pos : m.start()]
         k = int(m.group(1))
-        if 1 <= k <= len(story.facts):
-            out.append(_marks(fact_sources(story.facts[k - 1]), numbers))
+        marks = _marks(fact_sources(story.facts[k - 1]), numbers) if 1 <= k <= len(story.facts) else ""
+        if between.strip() or not out or marks != out[-1]:  # "[1][2] [1][2]" for two facts reads as one
+            out.append(escape(between))
+            out.append(marks)
         pos = m.end()
     out.append(escape(story.summary[pos:]))
     return re.sub(r"\s+([.,;:])", r"\1", " ".join(p for p in out if p))
 
 
-def _agreement(line: str, numbers: Mapping[str, int]) -> str:
-    # reconcile writes agreement strings with article ids in brackets: "[a1]".
-    pieces = re.split(r"\[(a\d+)\]", line)
-    return "".join(
-        f"[{numbers[p]}]" if i % 2 and p in numbers else escape(p, keep_edges=True) for i, p in enumerate(pieces)
-    ).strip()
+def agreement(a: Agreement, numbers: Mapping[str, int]) -> str:
+    """'1,000-kilometer [1] ≈ roughly 620-mile [2]'."""
+    first, second = a.first, a.second
+    return (
+        f"{escape(first.text)} {_marks([first.article], numbers)} ≈ {escape(second.text)} "
+        f"{_marks([second.article], numbers)}"
+    )
+
+
+def _outlet(article: str, story: Story, numbers: Mapping[str, int]) -> str:
+    return escape(story.outlets.get(article, "")) or f"[{numbers.get(article, '?')}]"
 
 
 def conflict(c: Conflict, numbers: Mapping[str, int]) -> str:
-    parts = []
+    """'**Injured**: 10 [1] (25 May) vs at least 15 [2] (24 May)': one entry per value, all its sources."""
+    by_value: dict[str, list[ConflictValue]] = {}
     for v in c.values:
-        when = f" ({v.date.day} {v.date:%b})" if v.date else ""
-        parts.append(f"{escape(v.value)} [{numbers.get(v.article, '?')}]{when}")
+        by_value.setdefault(v.value, []).append(v)
+    parts = []
+    for value, vs in by_value.items():
+        dates = sorted({v.date for v in vs if v.date})
+        when = f" ({dates[-1].day} {dates[-1]:%b})" if dates else ""
+        parts.append(f"{escape(value)} {_marks([v.article for v in vs], numbers)}{when}")
     latest = f" — latest report: [{numbers[c.latest]}]" if c.latest is not None and c.latest in numbers else ""
     return f"- **{escape(c.label).capitalize()}**: " + " vs ".join(parts) + latest
 
 
-def render_markdown(brief: Brief) -> str:
+def fact_line(f: BriefFact, story: Story, numbers: Mapping[str, int], *, all_quoted: bool = False) -> list[str]:
+    """'- text [1][2] — BBC only: six missiles', then its unit agreements. ``all_quoted``: the
+    heading already says every fact is quoted verbatim."""
+    from summarizer.reconcile import thinly_backed
+
+    srcs = fact_sources(f)
+    # The markers name the sources; only a single source is said in words.
+    tags = [f"{_outlet(srcs[0], story, numbers)} only" if srcs else "single source"] if f.single_source else []
+    by_outlet: dict[str, list[str]] = {}
+    for fig in thinly_backed(f):
+        who = " and ".join(_outlet(a, story, numbers) for a in fig.sources)
+        by_outlet.setdefault(who, []).append(escape(fig.text))
+    tags += [f"{who} only: {', '.join(figs)}" for who, figs in by_outlet.items()]
+    if f.origin == "extractive" and not all_quoted:
+        tags.append("quoted")
+    tag = f" — {'; '.join(tags)}" if tags else ""
+    out = [f"- {escape(f.text)} {_marks(srcs, numbers)}{tag}"]
+    out += [f"  - agrees: {agreement(a, numbers)}" for a in f.agreement]
+    return out
+
+
+def render_markdown(brief: Brief, *, max_facts: int = MAX_FACTS) -> str:
+    """brief.md: each story shows its ``max_facts`` top-ranked facts and says how many more there are."""
     numbers = source_numbers(brief)
     status = {r.article.id: r.status for r in brief.results}
     lines: list[str] = [f"# {escape(brief.title)}", ""]
-    meta = [f"{len(brief.articles)} article(s)", f"{len(brief.stories)} story(ies)"]
+    meta = [f"{len(brief.articles)} article(s)"]
     if brief.engine:
         meta.append(f"engine: {escape(brief.engine.name)} ({escape(brief.engine.model)})")
     meta.append(f"generated {brief.generated_at:%Y-%m-%d %H:%M} UTC")
@@ -87,15 +131,15 @@ def render_markdown(brief: Brief) -> str:
             unchanged_head = True
         lines += [f"## {i}. {escape(story.title)}", ""]
         origin = "" if story.summary_origin == "llm" else " _(composed from the verified facts)_"
-        lines += [narrative(story, numbers) + origin, "", "**Key facts**", ""]
-        for f in story.facts:
-            srcs = fact_sources(f)
-            tag = "single source" if f.single_source else f"{f.corroboration} sources"
-            if f.origin == "extractive":
-                tag += "; extractive: quoted verbatim, not LLM output"
-            lines.append(f"- {escape(f.text)} {_marks(srcs, numbers)} — {tag}")
-            for a in f.agreement:
-                lines.append(f"  - agrees: {_agreement(a, numbers)}")
+        shown = story.facts[:max_facts]
+        all_quoted = bool(shown) and all(f.origin == "extractive" for f in shown)
+        heading = "**Key facts** (quoted verbatim)" if all_quoted else "**Key facts**"
+        lines += [narrative(story, numbers) + origin, "", heading, ""]
+        for f in shown:
+            lines += fact_line(f, story, numbers, all_quoted=all_quoted)
+        hidden = len(story.facts) - max_facts
+        if hidden > 0:
+            lines.append(f"- _+{hidden} more fact{'s' if hidden != 1 else ''} in brief.json/.html_")
         if story.conflicts:
             lines += ["", "**Sources differ**", ""]
             lines += [conflict(c, numbers) for c in story.conflicts]
@@ -104,20 +148,18 @@ def render_markdown(brief: Brief) -> str:
     for ref in brief.articles:
         when = ref.date.isoformat() if ref.date else "date unknown"
         mark = " — extractive evidence only" if status.get(ref.id) == "extractive" else ""
+        title = escape(cut_title(ref.title, SOURCE_TITLE_CHARS))
         page = f" — `{ref.url.replace('`', '')}`" if ref.url else ""  # fetched: the page, then its text's file
-        lines.append(f"[{numbers[ref.id]}] {escape(ref.title)} — {when}{page} — `{ref.path.replace('`', '')}`{mark}")
+        lines.append(f"[{numbers[ref.id]}] {title} — {when}{page} — `{ref.path.replace('`', '')}`{mark}")
     if brief.errors:
         lines += ["", "## Inputs not used", ""]
         lines += [f"- `{e.path.replace('`', '')}`: {escape(e.reason)}" for e in brief.errors]
-    lines += ["", "## Audit", ""]
-    lines.append(
-        f"{len(brief.rejected)} piece(s) of LLM output were rejected by verification and kept out of this brief; "
-        "brief.json lists each with its reasons."
-    )
     u = brief.usage
-    lines.append(
-        f"LLM calls: {u.calls}, tokens: {u.prompt_tokens}+{u.completion_tokens}, estimated cost: ${u.cost_usd:.4f}."
-    )
+    lines += [
+        "",
+        f"_Audit: {len(brief.rejected)} LLM output(s) rejected (see brief.json) · {u.calls} LLM calls · "
+        f"{u.prompt_tokens}+{u.completion_tokens} tokens · ${u.cost_usd:.4f}_",
+    ]
     return "\n".join(lines).rstrip() + "\n"
 
 
