@@ -10,6 +10,7 @@ must pass ``check_narrative`` / ``check_cited_text`` here first.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 
 from summarizer.models import (

@@ -56,12 +56,13 @@ from summarizer.models import (
     Figure,
     FigureMention,
 )
+from summarizer.quantities import ROUNDING_LIMIT, TOKEN_KINDS
 from summarizer.text import STOP_WORDS, WORD, lemma, normal, wordset
 
 if TYPE_CHECKING:
     from summarizer.quantities import Quantity
 
-_NOT_COUNTED = frozenset({"year", "date", "time", "ordinal"})
+_NOT_COUNTED = frozenset(TOKEN_KINDS)  # matched by value, never counted
 DISTINCTIVE_SIG_DIGITS = 3
 # Jaccard of content stems above which a round figure with unknown counted words still links two facts.
 CONTEXT_LINK = 0.25
@@ -250,14 +251,15 @@ def _may_be_same(qa: Quantity, qb: Quantity) -> bool:
     """A cheap necessary condition for ``relation`` to say ``same`` or ``equivalent``.
 
     Other kinds are incomparable; outside measures (whose units convert) a same or rounded figure is within
-    5% of the other (``quantities._ROUNDING_LIMIT``), so anything further apart is not worth comparing.
+    5% of the other (``quantities.ROUNDING_LIMIT``), so anything further apart is not worth comparing.
     """
     if qa.kind != qb.kind:
         return False
     if qa.kind == "measure":
         return True
     va, vb = qa.value, qb.value
-    return not abs(va - vb) > 0.051 * max(abs(va), abs(vb))
+    # A hair over the limit: the check runs on the larger value, relation on the claimed one.
+    return not abs(va - vb) > (ROUNDING_LIMIT + 0.001) * max(abs(va), abs(vb))
 
 
 class _Reconciler:

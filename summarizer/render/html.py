@@ -18,8 +18,7 @@ from collections.abc import Iterable, Mapping
 
 from summarizer.changes import display_order
 from summarizer.models import Article, ArticleRef, Brief, BriefFact, Citation, Conflict, Story, StoryChange
-
-MARKER = re.compile(r"\[(\d+)\]")
+from summarizer.text import MARKER, marker_ids
 
 
 def e(text: object) -> str:
@@ -198,10 +197,10 @@ def _narrative(story: Story, ctx: _Ctx) -> str:
     for n, m in enumerate(markers):
         # "dollars [1]." reads "dollars¹." once the marker is a superscript.
         text += story.summary[pos : m.start()].rstrip(" ")
-        k = int(m.group(1))
         # Markers that resolve to nothing are dropped, as in brief.md.
-        if 1 <= k <= len(story.facts):
-            cited += story.facts[k - 1].citations
+        for k in marker_ids(m.group(0)):
+            if 1 <= k <= len(story.facts):
+                cited += story.facts[k - 1].citations
         pos = m.end()
         # Adjacent markers ("[1][2][3]") become one run of citations, each source once.
         if n + 1 < len(markers) and not story.summary[pos : markers[n + 1].start()].strip():

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from summarizer.changes import display_order
 from summarizer.merge import cut_title
 from summarizer.models import Agreement, Brief, BriefFact, Conflict, ConflictValue, Story, StoryChange
+from summarizer.text import MARKER, marker_ids
 
-MARKER = re.compile(r"\[(\d+)\]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 # Facts shown per story in brief.md; the rest are in brief.json and brief.html.
 MAX_FACTS = 6
@@ -53,8 +53,8 @@ def narrative(story: Story, numbers: Mapping[str, int]) -> str:
     pos = 0
     for m in MARKER.finditer(story.summary):
         between = story.summary[pos : m.start()]
-        k = int(m.group(1))
-        marks = _marks(fact_sources(story.facts[k - 1]), numbers) if 1 <= k <= len(story.facts) else ""
+        ids = [k for k in marker_ids(m.group(0)) if 1 <= k <= len(story.facts)]
+        marks = _marks(list(dict.fromkeys(a for k in ids for a in fact_sources(story.facts[k - 1]))), numbers)
         if between.strip() or not out or marks != out[-1]:  # "[1][2] [1][2]" for two facts reads as one
             out.append(escape(between))
             out.append(marks)
@@ -121,7 +121,11 @@ def render_markdown(brief: Brief, *, max_facts: int = MAX_FACTS) -> str:
         meta.append(f"engine: {escape(brief.engine.name)} ({escape(brief.engine.model)})")
     meta.append(f"generated {brief.generated_at:%Y-%m-%d %H:%M} UTC")
     # Digest markers index stories; in Markdown they point at the numbered sections.
-    top = MARKER.sub(lambda m: f"(§{m.group(1)})", brief.digest) if brief.digest_origin == "llm" else brief.digest
+    top = (
+        MARKER.sub(lambda m: "(" + ", ".join(f"§{k}" for k in marker_ids(m.group(0))) + ")", brief.digest)
+        if brief.digest_origin == "llm"
+        else brief.digest
+    )
     lines += ["_" + " · ".join(meta) + "_", "", escape(top), ""]
     lines += since_last_sections(brief, numbers)
     unchanged_head = False
