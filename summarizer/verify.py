@@ -156,6 +156,21 @@ def best_evidence(claim: str, evidence: Sequence[tuple[str, str]], n: int = 2) -
     return [evidence[-k] for score, k in scored[:n] if score > 0]
 
 
+@functools.lru_cache(maxsize=16384)
+def _spaced(text: str) -> str:
+    return " ".join(text.split())
+
+
+def stating_evidence(claim: str, evidence: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The tightest evidence item that contains ``claim`` word for word (edge punctuation aside), if any."""
+    body = _spaced(claim).strip(".,;:!?\"'“”‘’ ")
+    if not body:
+        return []
+    pattern = re.compile(r"(?<![\w'’-])" + re.escape(body) + r"(?![\w'’-])")
+    stating = [item for item in evidence if pattern.search(_spaced(item[1]))]
+    return [min(stating, key=lambda item: len(item[1]))] if stating else []
+
+
 class SentenceCheck(BaseModel):
     """One sentence of a checked text: the evidence it was aligned with and what failed."""
 
@@ -192,7 +207,9 @@ def check_text(
         if "number" in checks:
             numbers, used = number_problems(sentence, evidence)
             problems += [Problem(part="number", detail=d) for d in numbers]
-        best = best_evidence(sentence, evidence)
+        # A sentence the source states word for word is aligned with the item that states it: a hedge or a
+        # negation in a neighbour it shares words with says nothing about it.
+        best = stating_evidence(sentence, evidence) or best_evidence(sentence, evidence)
         whole = [c for c in checks if c in ("identifier", "entity", "content")]
         aligned = [c for c in checks if c in ("negation", "modality", "attribution")]
         if whole:
