@@ -262,7 +262,7 @@ async def write_narratives(
     cache: ResultCache | None = None,
     budget: Budget | None = None,
     concurrency: int = 4,
-    batch: int = NARRATIVE_BATCH,
+    batch: int | None = None,
 ) -> Narratives:
     """Verified LLM narratives for ``stories``, up to ``batch`` a call; each verified on its own."""
     import asyncio
@@ -295,7 +295,7 @@ async def write_narratives(
             if budget is not None:
                 budget.settle(estimate, usage.cost_usd)
 
-    await asyncio.gather(*(one(g) for g in narrative_batches(asks, batch)))
+    await asyncio.gather(*(one(g) for g in narrative_batches(asks, batch or NARRATIVE_BATCH)))
     return out
 
 

@@ -229,6 +229,8 @@ def test_lemmas_not_prefixes() -> None:
         "Each side returned 307 prisoners of war. [1] Kyiv Mayor Vitali Klitschko said 10 were injured. [2]",
         "Each side returned 307 prisoners of war [1][3]. Kyiv Mayor Vitali Klitschko said 10 were injured [2].",
         "Each side returned 307 prisoners of war [1, 3]. Kyiv Mayor Vitali Klitschko said 10 were injured [2].",
+        # A quote ending the sentence, then the marker and a stray stop (the scripted model on a real ABC fact).
+        'Each side returned 307 prisoners of war [1]. Klitschko said: "There are already 10 injured." [2].',
     ],
 )
 def test_markers_in_every_placement_models_use(narrative: str) -> None:
