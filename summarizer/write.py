@@ -274,7 +274,7 @@ async def write_narratives(
         if not facts:
             continue
         key = narrative_key(story, llm.endpoint.model, prompts)
-        hit = _cached(cache.get_value(key), functools.partial(check_narrative_text, facts=facts)) if cache else None
+        hit = _cached(cache.get_value(key), functools.partial(_check_narrative, facts=facts)) if cache else None
         if hit is not None:
             out.written[story.id] = hit
         else:
@@ -299,7 +299,7 @@ async def write_narratives(
     return out
 
 
-def check_narrative_text(text: str, facts: Sequence[BriefFact]) -> list[str]:
+def _check_narrative(text: str, facts: Sequence[BriefFact]) -> list[str]:
     from summarizer.merge import check_narrative
 
     return check_narrative(text, facts)
@@ -336,7 +336,7 @@ async def _write_group(
         for n, a in enumerate(pending, start=1):
             text = answers.get(n)
             if text is not None:
-                problems, content = check_narrative_text(text, a.facts), text
+                problems, content = _check_narrative(text, a.facts), text
             elif failed is not None:
                 problems, content = failed.problems, failed.content
             else:
@@ -345,7 +345,7 @@ async def _write_group(
                 _settle(a, Written(text=text, rejected=a.rejected), out, cache)
                 continue
             a.rejected.append(_rejection(content, problems, attempt))
-            a.previous, a.problems = content, problems
+            a.previous, a.problems = content[:2000], problems
             still.append(a)
         pending = still
         if not pending:
@@ -366,16 +366,6 @@ def _settle(a: _Ask, written: Written, out: Narratives, cache: ResultCache | Non
     out.written[a.story.id] = written
     if cache is not None:
         cache.put_value(a.key, {"text": written.text, "rejected": [r.model_dump() for r in written.rejected]})
-
-
-async def write_narrative(
-    story: Story, llm: LLM, prompts: Prompts, *, max_reasks: int = 1, cache: ResultCache | None = None
-) -> Written:
-    """A verified LLM narrative for ``story`` whose [n] markers index its first facts, or Written(None)."""
-    got = await write_narratives([story], llm, prompts, max_reasks=max_reasks, cache=cache)
-    written = got.written.get(story.id, Written(text=None))
-    written.usage = got.usage
-    return written
 
 
 def story_evidence(story: Story) -> str:
