@@ -166,9 +166,24 @@ def stating_evidence(claim: str, evidence: Sequence[tuple[str, str]]) -> list[tu
     body = _spaced(claim).strip(".,;:!?\"'“”‘’ ")
     if not body:
         return []
-    pattern = re.compile(r"(?<![\w'’-])" + re.escape(body) + r"(?![\w'’-])")
-    stating = [item for item in evidence if pattern.search(_spaced(item[1]))]
+    stating = [item for item in evidence if _contains_words(_spaced(item[1]), body)]
     return [min(stating, key=lambda item: len(item[1]))] if stating else []
+
+
+def _in_word(ch: str) -> bool:
+    return ch != "" and (ch.isalnum() or ch in "'’-")
+
+
+def _contains_words(text: str, part: str) -> bool:
+    """``part`` occurs in ``text`` on word boundaries ("ease" is not in "easel"). A plain search, not a
+    regex: a pattern per claim would cost a compile each."""
+    start = text.find(part)
+    while start >= 0:
+        before, after = text[start - 1 : start], text[start + len(part) : start + len(part) + 1]
+        if not _in_word(before) and not _in_word(after):
+            return True
+        start = text.find(part, start + 1)
+    return False
 
 
 class SentenceCheck(BaseModel):
