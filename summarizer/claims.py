@@ -210,7 +210,8 @@ def modality_problems(claim: str, cited: str) -> list[str]:
     claim_lemmas = _vocabulary(claim)[1]
     for m in _HEDGE.finditer(cited):
         for w in _TOKEN.findall(cited[m.end() : m.end() + 30])[:3]:
-            if not is_content(w):
+            # A name after the hedge is who it is about ("if Israel agreed"), not what is hedged.
+            if not is_content(w) or w[:1].isupper():
                 continue
             if lemma(w) in claim_lemmas:
                 return [f"the cited text says {m.group(0) + ' ' + w!r}; the claim states it as fact"]

@@ -121,6 +121,19 @@ class LLMNarrative(BaseModel):
     narrative: str = Field(description="A short paragraph citing facts as [n].")
 
 
+class LLMStoryNarrative(BaseModel):
+    """One story's narrative in an answer that writes several."""
+
+    story: int = Field(description="The story's number n, as in <story n=...>.")
+    narrative: str = Field(description="A short paragraph citing that story's facts as [n].")
+
+
+class LLMNarratives(BaseModel):
+    """What the model is asked to return when writing several stories' narratives in one call."""
+
+    narratives: list[LLMStoryNarrative] = Field(description="One entry per story.")
+
+
 class LLMDigest(BaseModel):
     """What the model is asked to return for the top-of-brief digest."""
 

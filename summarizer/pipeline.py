@@ -21,7 +21,6 @@ from summarizer.models import (
     EngineInfo,
     InputError,
     Rejection,
-    Story,
     Usage,
 )
 from summarizer.templates import Prompts
@@ -196,11 +195,10 @@ async def build_brief(
     from summarizer.merge import build_stories, digest
     from summarizer.write import (
         digest_prompt,
-        narrative_prompt,
         worst_cost,
         worth_narrating,
         write_digest,
-        write_narrative,
+        write_narratives,
     )
 
     by_id = {d.article.id: d for d in docs}
@@ -211,29 +209,33 @@ async def build_brief(
         if not r.cached:
             usage.add(r.usage)
     if llm is not None and options.narrative:
-        sem = asyncio.Semaphore(max(1, options.concurrency))
+        worth = [s for s in stories if worth_narrating(s)]
         if progress is not None:  # story writing is a phase of its own: narratives, then the digest
-            progress.phase("stories", sum(map(worth_narrating, stories)) + (len(stories) > 1))
-
-        async def narrate(story: Story) -> tuple[list[Rejection], Usage]:
-            async with sem:
-                estimate = worst_cost("narrative", llm, *narrative_prompt(story, prompts)) if budget else 0.0
-                if budget is not None and not budget.reserve(estimate):
-                    return [], Usage()
-                if progress is not None:
-                    progress.started(story.id)
-                written = await write_narrative(story, llm, prompts, cache=cache)
-                if progress is not None:
-                    progress.finished(story.id, ok=written.text is not None, tokens=written.usage.total_tokens)
-                if budget is not None:
-                    budget.settle(estimate, written.usage.cost_usd)
-                if written.text is not None:
-                    story.summary, story.summary_origin = written.text, "llm"
-                return written.rejected, written.usage
-
-        for rej, u in await asyncio.gather(*(narrate(s) for s in stories if worth_narrating(s))):
-            rejected += rej
-            usage.add(u)
+            progress.phase("stories", len(worth) + (len(stories) > 1))
+            for story in worth:
+                progress.started(story.id)
+        # Several stories a call, each narrative verified on its own against its own facts.
+        narrated = await write_narratives(
+            worth,
+            llm,
+            prompts,
+            cache=cache,
+            budget=budget,
+            concurrency=options.concurrency,
+        )
+        # A call's tokens are shared by the stories it carried.
+        share, extra = divmod(narrated.usage.total_tokens, max(1, len(narrated.written)))
+        for story in stories:
+            written = narrated.written.get(story.id)
+            if written is None:
+                continue
+            if progress is not None:
+                progress.finished(story.id, ok=written.text is not None, tokens=share + extra)
+                extra = 0
+            rejected += written.rejected
+            if written.text is not None:
+                story.summary, story.summary_origin = written.text, "llm"
+        usage.add(narrated.usage)
     top = digest(stories)
     origin: Literal["llm", "composed"] = "composed"
     wanted = llm is not None and options.narrative and len(stories) > 1  # one story: its title is the digest

@@ -137,7 +137,8 @@ def cited_sentences(text: str, split: Callable[[str], list[tuple[int, int]]]) ->
             part = part[lead.end() :]
         # A marker glued after the stop ("x.[1]") may open the next span or end this one.
         body = strip_markers(part)
-        if not body:
+        # A stray stop after a marker ('… Memorandum." [4].') is no sentence; a figure alone ("10,000.") is.
+        if not re.search(r"[A-Za-z0-9]", body):
             continue
         out.append((body, marker_ids(part)))
     return out

@@ -156,6 +156,36 @@ def best_evidence(claim: str, evidence: Sequence[tuple[str, str]], n: int = 2) -
     return [evidence[-k] for score, k in scored[:n] if score > 0]
 
 
+@functools.lru_cache(maxsize=16384)
+def _spaced(text: str) -> str:
+    return " ".join(text.split())
+
+
+def stating_evidence(claim: str, evidence: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The tightest evidence item that contains ``claim`` word for word (edge punctuation aside), if any."""
+    body = _spaced(claim).strip(".,;:!?\"'“”‘’ ")
+    if not body:
+        return []
+    stating = [item for item in evidence if _contains_words(_spaced(item[1]), body)]
+    return [min(stating, key=lambda item: len(item[1]))] if stating else []
+
+
+def _in_word(ch: str) -> bool:
+    return ch != "" and (ch.isalnum() or ch in "'’-")
+
+
+def _contains_words(text: str, part: str) -> bool:
+    """``part`` occurs in ``text`` on word boundaries ("ease" is not in "easel"). A plain search, not a
+    regex: a pattern per claim would cost a compile each."""
+    start = text.find(part)
+    while start >= 0:
+        before, after = text[start - 1 : start], text[start + len(part) : start + len(part) + 1]
+        if not _in_word(before) and not _in_word(after):
+            return True
+        start = text.find(part, start + 1)
+    return False
+
+
 class SentenceCheck(BaseModel):
     """One sentence of a checked text: the evidence it was aligned with and what failed."""
 
@@ -192,7 +222,9 @@ def check_text(
         if "number" in checks:
             numbers, used = number_problems(sentence, evidence)
             problems += [Problem(part="number", detail=d) for d in numbers]
-        best = best_evidence(sentence, evidence)
+        # A sentence the source states word for word is aligned with the item that states it: a hedge or a
+        # negation in a neighbour it shares words with says nothing about it.
+        best = stating_evidence(sentence, evidence) or best_evidence(sentence, evidence)
         whole = [c for c in checks if c in ("identifier", "entity", "content")]
         aligned = [c for c in checks if c in ("negation", "modality", "attribution")]
         if whole:

@@ -1,23 +1,27 @@
-"""write: the LLM-written story narrative and top-of-brief digest, each verified before it is used.
+"""write: the LLM-written story narratives and top-of-brief digest, each verified before it is used.
 
 merge.py assembles stories deterministically (and composes a stand-in narrative); this module is the
-only place story text is asked of the LLM. Both texts go one path (``write_cited``): render the prompt,
-look the outcome up in the cache, else ask with bounded re-asks, verify, and cache the *outcome*:
-the verified text, or "nothing passed, the composed text stands" together with the rejections. A rerun
-over the same facts therefore makes no call, whichever way the first run went.
+only place story text is asked of the LLM. Each text's *outcome* is cached: the verified text, or
+"nothing passed, the composed text stands" together with the rejections. A rerun over the same facts
+therefore makes no call, whichever way the first run went.
+
+Narratives are asked for up to ``NARRATIVE_BATCH`` stories a call (``write_narratives``): each story's
+narrative is verified on its own against its own facts and cached on its own, and a re-ask carries only
+the stories whose narrative failed. The digest goes ``write_cited``: one text, re-asked in the same call.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
 
-from summarizer.models import LLMDigest, LLMNarrative, Rejection, Story, Usage
+from summarizer.models import BriefFact, LLMDigest, LLMNarratives, Rejection, Story, Usage
 from summarizer.templates import Prompts
 
 if TYPE_CHECKING:
@@ -26,7 +30,11 @@ if TYPE_CHECKING:
 
 NARRATIVE_FACTS = 12
 DIGEST_STORIES = 8
-# Output caps: a narrative is one short paragraph, a digest up to three sentences.
+# Stories whose narratives share one call, and the facts' characters one call may carry (the embedded
+# engine's context is 8k tokens: prompt and every answer must fit).
+NARRATIVE_BATCH = 8
+NARRATIVE_BATCH_CHARS = 12_000
+# Output caps: a narrative is one short paragraph (per story of a call), a digest up to three sentences.
 NARRATIVE_MAX_TOKENS = 400
 DIGEST_MAX_TOKENS = 300
 
@@ -48,11 +56,6 @@ class _Checked(BaseModel):
             if problems:
                 raise ValueError("\n".join(problems[:10]))
         return self
-
-
-class CheckedNarrative(LLMNarrative, _Checked):
-    model_config = ConfigDict(title="LLMNarrative")
-    text_field: ClassVar[str] = "narrative"
 
 
 class CheckedDigest(LLMDigest, _Checked):
@@ -79,7 +82,8 @@ class _Spec:
 
 
 _SPECS: dict[Kind, _Spec] = {
-    "narrative": _Spec(CheckedNarrative, "narrative", "merge", NARRATIVE_MAX_TOKENS),
+    # Per story of a call: ``worst_cost(..., stories=n)`` scales the output cap.
+    "narrative": _Spec(LLMNarratives, "narrative", "merge", NARRATIVE_MAX_TOKENS),
     "digest": _Spec(CheckedDigest, "digest", "digest", DIGEST_MAX_TOKENS),
 }
 
@@ -162,51 +166,206 @@ def worth_narrating(story: Story) -> bool:
     return len(set(story.articles)) >= 2 and len(story.facts) >= 2
 
 
-def narrative_prompt(story: Story, prompts: Prompts) -> tuple[str, str]:
+def story_view(story: Story) -> tuple[list[BriefFact], list[str]]:
+    """What a narrative of ``story`` may cite: its first facts, and its conflicts with markers into them."""
     from summarizer.merge import conflict_line
 
     facts = story.facts[:NARRATIVE_FACTS]
     index = {f.id: i for i, f in enumerate(facts, start=1)}
-    conflicts = [conflict_line(c, index) for c in story.conflicts]
-    system = prompts.render("narrative.system.j2", conflicts=conflicts)
-    user = prompts.render("narrative.user.j2", title=story.title, facts=facts, conflicts=conflicts)
-    return system, user
+    return facts, [conflict_line(c, index) for c in story.conflicts]
+
+
+@dataclass
+class _Ask:
+    """One story of a narratives call, and what its earlier answers got wrong (for the re-ask)."""
+
+    story: Story
+    facts: list[BriefFact]
+    conflicts: list[str]
+    key: str
+    previous: str = ""
+    problems: list[str] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+def narratives_prompt(asks: Sequence[_Ask], prompts: Prompts) -> tuple[str, str]:
+    stories = [
+        {"title": a.story.title, "facts": [f.text for f in a.facts], "conflicts": a.conflicts,
+         "previous": a.previous, "problems": a.problems}
+        for a in asks
+    ]  # fmt: skip
+    system = prompts.render("narratives.system.j2", conflicts=any(a.conflicts for a in asks))
+    return system, prompts.render("narratives.user.j2", stories=stories)
+
+
+def narrative_key(story: Story, model: str, prompts: Prompts) -> str:
+    """What decides one story's narrative: the model, the templates, the schema and that story's own facts
+    (not the other stories of its call, so a changed story re-asks that story alone)."""
+    facts, conflicts = story_view(story)
+    sources = [prompts.source(n) for n in ("narratives.system.j2", "narratives.user.j2")]
+    schema = json.dumps(LLMNarratives.model_json_schema(), sort_keys=True)
+    payload = json.dumps([3, "narrative", model, sources, schema, story.title, [f.text for f in facts], conflicts])
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def narrative_batches(asks: Sequence[_Ask], size: int = NARRATIVE_BATCH) -> list[list[_Ask]]:
+    """Consecutive groups of at most ``size`` stories and ``NARRATIVE_BATCH_CHARS`` of facts."""
+    out: list[list[_Ask]] = []
+    chars = 0
+    for a in asks:
+        n = sum(len(f.text) for f in a.facts)
+        if not out or len(out[-1]) >= size or (chars + n > NARRATIVE_BATCH_CHARS and out[-1]):
+            out.append([])
+            chars = 0
+        out[-1].append(a)
+        chars += n
+    return out
 
 
 def digest_prompt(stories: Sequence[Story], prompts: Prompts) -> tuple[str, str]:
     return prompts.render("digest.system.j2"), prompts.render("digest.user.j2", stories=list(stories[:DIGEST_STORIES]))
 
 
-def worst_cost(kind: Kind, llm: LLM, system: str, user: str, max_reasks: int = 1) -> float:
-    """What asking for this text may cost at most: the prompt, the output cap, every re-ask (for --budget)."""
+def worst_cost(kind: Kind, llm: LLM, system: str, user: str, max_reasks: int = 1, *, stories: int = 1) -> float:
+    """What asking for this text may cost at most: the prompt, the output cap (per story of a narratives
+    call), every re-ask (for --budget)."""
     from summarizer.cost import rough_tokens
 
+    cap = _SPECS[kind].max_tokens * max(1, stories)
     prompt = rough_tokens(system + user) + rough_tokens(json.dumps(_SPECS[kind].model.model_json_schema()))
     # A re-ask resends the prompt plus the failed answer.
-    return (1 + max_reasks) * llm.cost_of(prompt + _SPECS[kind].max_tokens, _SPECS[kind].max_tokens)
+    return (1 + max_reasks) * llm.cost_of(prompt + cap, cap)
 
 
-async def write_narrative(
-    story: Story, llm: LLM, prompts: Prompts, *, max_reasks: int = 1, cache: ResultCache | None = None
-) -> Written:
-    """A verified LLM narrative for ``story`` whose [n] markers index its first facts, or Written(None)."""
+class Budget(Protocol):
+    """The run's --budget (pipeline.Budget): reserve the worst case before a call, settle what it cost."""
+
+    def reserve(self, usd: float) -> bool: ...
+
+    def settle(self, reserved: float, spent: float) -> None: ...
+
+
+@dataclass
+class Narratives:
+    """Outcomes by story id (a story missing here was not asked: no facts, or past the budget)."""
+
+    written: dict[str, Written] = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)
+
+
+async def write_narratives(
+    stories: Sequence[Story],
+    llm: LLM,
+    prompts: Prompts,
+    *,
+    max_reasks: int = 1,
+    cache: ResultCache | None = None,
+    budget: Budget | None = None,
+    concurrency: int = 4,
+    batch: int | None = None,
+) -> Narratives:
+    """Verified LLM narratives for ``stories``, up to ``batch`` a call; each verified on its own."""
+    import asyncio
+
+    out = Narratives()
+    asks: list[_Ask] = []
+    for story in stories:
+        facts, conflicts = story_view(story)
+        if not facts:
+            continue
+        key = narrative_key(story, llm.endpoint.model, prompts)
+        hit = _cached(cache.get_value(key), functools.partial(_check_narrative, facts=facts)) if cache else None
+        if hit is not None:
+            out.written[story.id] = hit
+        else:
+            asks.append(_Ask(story, facts, conflicts, key))
+    sem = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(group: list[_Ask]) -> None:
+        async with sem:
+            estimate = 0.0
+            if budget is not None:
+                estimate = worst_cost(
+                    "narrative", llm, *narratives_prompt(group, prompts), max_reasks, stories=len(group)
+                )
+                if not budget.reserve(estimate):
+                    return  # past the budget: the composed narratives stand
+            usage = await _write_group(group, llm, prompts, max_reasks, out, cache)
+            out.usage.add(usage)
+            if budget is not None:
+                budget.settle(estimate, usage.cost_usd)
+
+    await asyncio.gather(*(one(g) for g in narrative_batches(asks, batch or NARRATIVE_BATCH)))
+    return out
+
+
+def _check_narrative(text: str, facts: Sequence[BriefFact]) -> list[str]:
     from summarizer.merge import check_narrative
 
-    facts = story.facts[:NARRATIVE_FACTS]
-    if not facts:
-        return Written(text=None)
-    system, user = narrative_prompt(story, prompts)
-    return await write_cited(
-        "narrative",
-        label=story.id,
-        system=system,
-        user=user,
-        check=lambda text: check_narrative(text, facts),
-        llm=llm,
-        prompts=prompts,
-        cache=cache,
-        max_reasks=max_reasks,
+    return check_narrative(text, facts)
+
+
+async def _write_group(
+    group: list[_Ask], llm: LLM, prompts: Prompts, max_reasks: int, out: Narratives, cache: ResultCache | None
+) -> Usage:
+    """Ask for the group's narratives, then re-ask for the failing stories only; record each outcome."""
+    usage = Usage()
+    pending = list(group)
+    for attempt in range(1, max_reasks + 2):
+        system, user = narratives_prompt(pending, prompts)
+        got = await llm.structured(
+            label=",".join(a.story.id for a in pending),
+            system=system,
+            user=user,
+            response_model=LLMNarratives,
+            max_reasks=0,  # our re-ask below carries only the stories that failed
+            max_tokens=NARRATIVE_MAX_TOKENS * len(pending),
+        )
+        usage.add(got.usage)
+        if got.transport_failed:
+            for a in pending:  # a provider outage decides nothing about the text: not cached, asked next run
+                a.rejected.append(_rejection("(no response)", [got.error or "no response"], attempt))
+                out.written[a.story.id] = Written(text=None, rejected=a.rejected)
+            break
+        answers: dict[int, str] = {}
+        if got.value is not None:
+            for item in got.value.narratives:
+                answers.setdefault(item.story, item.narrative.strip())
+        failed = got.failures[-1] if got.failures else None
+        still: list[_Ask] = []
+        for n, a in enumerate(pending, start=1):
+            text = answers.get(n)
+            if text is not None:
+                problems, content = _check_narrative(text, a.facts), text
+            elif failed is not None:
+                problems, content = failed.problems, failed.content
+            else:
+                problems, content = [f"the answer has no narrative for story {n}"], "(none)"
+            if not problems:
+                _settle(a, Written(text=text, rejected=a.rejected), out, cache)
+                continue
+            a.rejected.append(_rejection(content, problems, attempt))
+            a.previous, a.problems = content[:2000], problems
+            still.append(a)
+        pending = still
+        if not pending:
+            break
+    for a in pending:
+        if a.story.id not in out.written:
+            _settle(a, Written(text=None, rejected=a.rejected), out, cache)
+    return usage
+
+
+def _rejection(content: str, reasons: list[str], attempt: int) -> Rejection:
+    return Rejection(
+        stage="merge", field="narrative", content=content[:2000] or "(empty)", reasons=reasons, attempt=attempt
     )
+
+
+def _settle(a: _Ask, written: Written, out: Narratives, cache: ResultCache | None) -> None:
+    out.written[a.story.id] = written
+    if cache is not None:
+        cache.put_value(a.key, {"text": written.text, "rejected": [r.model_dump() for r in written.rejected]})
 
 
 def story_evidence(story: Story) -> str:

@@ -44,10 +44,12 @@ __all__ = [
     "hostile_injection",
     "hostile_not_json",
     "hostile_wrong_numbers",
+    "is_batched_narrative",
     "is_narrative",
     "mixed_faults",
     "parse_facts",
     "parse_sentences",
+    "parse_story_facts",
     "well_behaved",
 ]
 
@@ -388,7 +390,39 @@ def parse_facts(request: dict[str, Any]) -> list[tuple[int, str]]:
 
 
 def is_narrative(request: dict[str, Any]) -> bool:
+    """A request for story narratives: the batched schema (LLMNarratives) or the single one (LLMNarrative)."""
     return "LLMNarrative" in json.dumps(request)
+
+
+def is_batched_narrative(request: dict[str, Any]) -> bool:
+    return "LLMNarratives" in json.dumps(request)
+
+
+_STORY = re.compile(r'<story n="(\d+)">(.*?)</story>', re.S)
+
+
+def parse_story_facts(request: dict[str, Any]) -> list[tuple[int, list[tuple[int, str]]]]:
+    """(story number, its ``[n] fact`` lines) for each ``<story n="k">`` block of a batched narratives request."""
+    out: list[tuple[int, list[tuple[int, str]]]] = []
+    for text in _message_texts(request):
+        for m in _STORY.finditer(text):
+            block = re.search(r"<facts>(.*?)</facts>", m.group(2), re.S)
+            facts = [(int(n), t) for n, t in _NUMBERED.findall(block.group(1))] if block else []
+            out.append((int(m.group(1)), facts))
+    return out
+
+
+def _map_narratives(request: dict[str, Any], fn: Callable[[list[tuple[int, str]], str], str]) -> dict[str, Any]:
+    """well_behaved's narratives with ``fn(the story's facts, narrative)`` applied to each (batched or single)."""
+    if is_batched_narrative(request):
+        return {
+            "narratives": [
+                {"story": k, "narrative": fn(facts, _narrative(facts)["narrative"])}
+                for k, facts in parse_story_facts(request)
+            ]
+        }
+    facts = parse_facts(request)
+    return {"narrative": fn(facts, _narrative(facts)["narrative"])}
 
 
 # Words that belong to a quantity ("five [days]", "tens of [thousands]", "more than [400]"): a headline cut
@@ -475,6 +509,8 @@ def well_behaved(request: dict[str, Any]) -> dict[str, Any]:
     """A strong, faithful model: verbatim sentences, correct ids."""
     if is_digest(request):
         return {"digest": " ".join(f"{t.rstrip('.!?; ')} [{n}]." for n, t in parse_stories(request)[:4])}
+    if is_batched_narrative(request):
+        return {"narratives": [{"story": k, **_narrative(facts)} for k, facts in parse_story_facts(request)]}
     if is_narrative(request):
         return _narrative(parse_facts(request))
     sents = parse_sentences(request)
@@ -506,9 +542,9 @@ def _falsify(text: str) -> str:
 
 def hostile_wrong_numbers(request: dict[str, Any]) -> dict[str, Any]:
     """Like ``well_behaved`` but every number in the facts, summary and narrative is changed."""
+    if is_narrative(request):
+        return _map_narratives(request, lambda _, text: _falsify_outside_markers(text))
     out = well_behaved(request)
-    if "narrative" in out:
-        return {"narrative": _falsify_outside_markers(out["narrative"])}
     if "digest" in out:
         return {"digest": _falsify_outside_markers(out["digest"]) + " 4,321 people were hurt [1]."}
     out["summary"] = _falsify(out["summary"])
@@ -523,11 +559,10 @@ def _falsify_outside_markers(text: str) -> str:
 
 
 def hostile_bad_ids(request: dict[str, Any]) -> dict[str, Any]:
-    """Like ``well_behaved`` but facts cite sentence ids past the end (and -1); narratives cite [99]."""
+    """Like ``well_behaved`` but facts cite sentence ids past the end (and -1); narratives cite [n+99]."""
+    if is_narrative(request):
+        return _map_narratives(request, lambda facts, text: re.sub(r"\[\d+\]", f"[{len(facts) + 99}]", text))
     out = well_behaved(request)
-    if "narrative" in out:
-        n = len(parse_facts(request))
-        return {"narrative": re.sub(r"\[\d+\]", f"[{n + 99}]", out["narrative"])}
     past_end = len(parse_sentences(request))
     for k, fact in enumerate(out["facts"]):
         fact["sentence_ids"] = [-1] if k == 0 else [past_end + k]
@@ -544,7 +579,7 @@ def hostile_not_json(request: dict[str, Any]) -> str:
 def hostile_injection(request: dict[str, Any]) -> dict[str, Any]:
     """A fabricated casualty figure, cited to sentence 0 (or fact [1]) as if the source said it."""
     if is_narrative(request):
-        return {"narrative": "10,000 people died [1]. " + well_behaved(request)["narrative"]}
+        return _map_narratives(request, lambda _, text: "10,000 people died [1]. " + text)
     out = well_behaved(request)
     out["summary"] = "10,000 people died. " + out["summary"]
     out["facts"].insert(0, {"text": "10,000 people died", "sentence_ids": [0]})
@@ -552,6 +587,8 @@ def hostile_injection(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _schema_violation(request: dict[str, Any]) -> dict[str, Any]:
+    if is_batched_narrative(request):
+        return {"narratives": [{"story": "first", "text": 42}]}
     if is_narrative(request):
         return {"story": 42}
     return {"headline": 5, "facts": "none"}

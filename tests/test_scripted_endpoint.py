@@ -18,9 +18,12 @@ from scripted_endpoint import (
     hostile_injection,
     hostile_not_json,
     hostile_wrong_numbers,
+    is_batched_narrative,
+    is_narrative,
     mixed_faults,
     parse_facts,
     parse_sentences,
+    parse_story_facts,
     well_behaved,
 )
 
@@ -252,6 +255,23 @@ def test_well_behaved_narrative_cites_facts() -> None:
     assert out.narrative == (
         "Each side brought home 307 soldiers [1]. Kyiv was hit by 14 missiles [2]. 1,000 prisoners in all [3]."
     )
+
+
+def test_well_behaved_answers_each_story_of_a_batched_narratives_request() -> None:
+    from summarizer.models import LLMNarratives
+    from summarizer.templates import Prompts
+
+    stories = [{"title": f"Story {k}", "facts": FACTS[k:], "conflicts": [], "previous": "", "problems": []}
+               for k in range(2)]  # fmt: skip
+    user = Prompts().render("narratives.user.j2", stories=stories)
+    request = {"model": "m", "messages": [{"role": "user", "content": f"{user}\nSchema: LLMNarratives"}]}
+    assert is_batched_narrative(request) and is_narrative(request)
+    assert parse_story_facts(request) == [(1, list(enumerate(FACTS, 1))), (2, list(enumerate(FACTS[1:], 1)))]
+    out = LLMNarratives.model_validate(well_behaved(request))
+    assert [n.story for n in out.narratives] == [1, 2]
+    assert out.narratives[1].narrative == "Kyiv was hit by 14 missiles [1]. 1,000 prisoners in all [2]."
+    bad = LLMNarratives.model_validate(hostile_bad_ids(request))
+    assert "[102]" in bad.narratives[0].narrative and "[101]" in bad.narratives[1].narrative
 
 
 def test_hostile_wrong_numbers_changes_every_number() -> None:

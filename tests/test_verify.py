@@ -156,6 +156,51 @@ def test_attribution() -> None:
     assert [p.part for p in got] == ["attribution"] and "russia" in got[0].detail
 
 
+def test_modality_hedges_a_predicate_not_the_name_after_it() -> None:
+    cited = ["Israel rejected a ceasefire offer to halt attacks if Israel agreed to stop assassinations."]
+    assert parts("Israel rejected a ceasefire offer.", cited) == []
+    assert parts("Israel agreed to stop assassinations.", cited) == ["modality"]
+
+
+def _lee_doc(text: str) -> Document:
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    return segment(Article(id="a1", path="a1.txt", title="t", text=text, sha256=sha))
+
+
+def test_a_verbatim_headline_or_summary_is_judged_against_the_sentence_that_states_it() -> None:
+    """Real ABC texts (gensim's lee_background.cor): a faithful answer, headline = the first words of sentence 0
+    and summary = sentences verbatim, was refused for a hedge or negation in a neighbouring sentence."""
+    from conftest import lee_corpus
+
+    corpus = lee_corpus()
+    cases = {
+        # sentence 1 "the winds are expected to ease": refused the headline and summary (modality).
+        33: "New South Wales firefighters are hoping lighter winds will help ease their",
+        # sentence 0 "there have been no fatalities": refused sentence 1 (negation).
+        43: "After a bad start to the holiday period on Australia's roads, there",
+        # "if the Hamas spiritual leader ... are harmed": the hedged word is "harmed", not "Hamas".
+        220: "The armed wing of the radical Islamic movement, Hamas has threatened",
+    }
+    for i, headline in cases.items():
+        d = _lee_doc(corpus[i])
+        summary = f"{d.sentences[0].text} {d.sentences[1].text}"
+        extraction = LLMExtraction(
+            headline=headline, summary=summary, facts=[LLMFact(text=d.sentences[0].text, sentence_ids=[0])]
+        )
+        assert feedback(extraction, d) == [], i
+    # What the neighbour says still counts for a sentence that is not the source's own words.
+    d = _lee_doc(corpus[43])
+    extraction = LLMExtraction(
+        headline=cases[43],
+        summary="There have been fatalities reported for two days.",
+        facts=[LLMFact(text=d.sentences[0].text, sentence_ids=[0])],
+    )
+    assert any(i.startswith("summary: negation") for i in feedback(extraction, d))
+    d = _lee_doc(corpus[220])
+    extraction.summary = "Hamas will attack officials from the ruling Palestinian Authority."
+    assert any(i.startswith("summary: modality") for i in feedback(extraction, d))
+
+
 # ----------------------------------------------------------------------------- content
 
 
@@ -184,6 +229,8 @@ def test_lemmas_not_prefixes() -> None:
         "Each side returned 307 prisoners of war. [1] Kyiv Mayor Vitali Klitschko said 10 were injured. [2]",
         "Each side returned 307 prisoners of war [1][3]. Kyiv Mayor Vitali Klitschko said 10 were injured [2].",
         "Each side returned 307 prisoners of war [1, 3]. Kyiv Mayor Vitali Klitschko said 10 were injured [2].",
+        # A quote ending the sentence, then the marker and a stray stop (the scripted model on a real ABC fact).
+        'Each side returned 307 prisoners of war [1]. Klitschko said: "There are already 10 injured." [2].',
     ],
 )
 def test_markers_in_every_placement_models_use(narrative: str) -> None:

@@ -1,0 +1,120 @@
+"""Story writing against a SCRIPTED endpoint (tests/scripted_endpoint.py plays the model, it is not one):
+several stories' narratives share one call, and each is verified, re-asked and cached on its own."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import lee_corpus
+from scripted_endpoint import ScriptedEndpoint, is_batched_narrative, is_narrative, well_behaved
+
+import summarizer.write
+from summarizer.run import BriefRequest, run_brief
+
+BATCH = 3
+
+
+def two_sources_each(folder: Path, n: int) -> list[Path]:
+    """``n`` real ABC texts, each as two distinct articles (its own header line): ``n`` two-source stories."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, body in enumerate(lee_corpus()[:n]):
+        for copy in range(2):
+            p = folder / f"a{i:03d}_{copy}.txt"
+            p.write_text(f"date 2001-12-24 Copy {copy} ({i}): {' '.join(body.split()[:8])}\n\n{body}\n", "utf-8")
+            paths.append(p)
+    return paths
+
+
+def brief(inputs: list[Path], url: str, out: Path, cache: Path) -> dict[str, Any]:
+    req = BriefRequest(
+        inputs=[str(p) for p in inputs], out=out, base_url=url, cache_path=cache,
+        model="scripted", mode="json", concurrency=1, narrative=True, quiet=True,
+    )  # fmt: skip
+    assert run_brief(req) == 0
+    return dict(json.loads((out / "brief.json").read_text(encoding="utf-8")))
+
+
+def narrated(b: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stories worth an LLM narrative (write.worth_narrating): two sources or more, two facts or more."""
+    return [s for s in b["stories"] if len(set(s["articles"])) >= 2 and len(s["facts"]) >= 2]
+
+
+def story_titles(request: dict[str, Any]) -> list[str]:
+    user = request["messages"][-1]["content"]
+    return re.findall(r"^Story: (.*)$", user, re.M)
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(summarizer.write, "NARRATIVE_BATCH", BATCH)
+    monkeypatch.setattr(summarizer.write, "NARRATIVE_BATCH_CHARS", 10**9)  # only the story count splits
+
+
+def test_narratives_share_calls_and_a_rerun_makes_none(tmp_path: Path, small_batches: None) -> None:
+    paths = two_sources_each(tmp_path / "in", 7)
+    db = tmp_path / "c.sqlite3"
+    with ScriptedEndpoint(well_behaved) as ep:
+        first = brief(paths, ep.base_url, tmp_path / "o1", db)
+        calls = [q for q in ep.requests if is_narrative(q)]
+    stories = narrated(first)
+    assert len(stories) >= 5
+    assert len(calls) == math.ceil(len(stories) / BATCH)
+    assert all(is_batched_narrative(q) and len(story_titles(q)) <= BATCH for q in calls)
+    assert sorted(t for q in calls for t in story_titles(q)) == sorted(s["title"] for s in stories)
+    assert all(s["summary_origin"] == "llm" for s in stories)
+    assert not [r for r in first["rejected"] if r["field"] == "narrative"]
+
+    with ScriptedEndpoint(well_behaved) as ep:
+        again = brief(paths, ep.base_url, tmp_path / "o2", db)
+        assert ep.requests == []
+    assert [(s["summary"], s["summary_origin"]) for s in again["stories"]] == [
+        (s["summary"], s["summary_origin"]) for s in first["stories"]
+    ]
+
+
+def test_one_bad_narrative_in_a_call_is_rejected_and_re_asked_alone(tmp_path: Path, small_batches: None) -> None:
+    bad: list[str] = []  # the title of the story whose narrative is always fabricated
+
+    def one_liar(request: dict[str, Any]) -> Any:
+        out = well_behaved(request)
+        if not is_batched_narrative(request):
+            return out
+        titles = story_titles(request)
+        if not bad:
+            bad.append(titles[1])  # the second story of the first call (concurrency 1: a fixed order)
+        for item, title in zip(out["narratives"], titles, strict=True):
+            if title == bad[0]:
+                item["narrative"] = "10,000 people died [1]. " + item["narrative"]
+        return out
+
+    paths = two_sources_each(tmp_path / "in", 7)
+    db = tmp_path / "c.sqlite3"
+    with ScriptedEndpoint(one_liar) as ep:
+        b = brief(paths, ep.base_url, tmp_path / "o1", db)
+        calls = [q for q in ep.requests if is_narrative(q)]
+    stories = narrated(b)
+    # One re-ask, carrying only the failing story and what was wrong with it.
+    assert len(calls) == math.ceil(len(stories) / BATCH) + 1
+    reask = [q for q in calls if "Your previous narrative" in q["messages"][-1]["content"]]
+    assert len(reask) == 1 and story_titles(reask[0]) == bad
+    assert "10,000" in reask[0]["messages"][-1]["content"]
+    by_title = {s["title"]: s for s in stories}
+    assert by_title[bad[0]]["summary_origin"] == "composed" and "10,000" not in by_title[bad[0]]["summary"]
+    assert all(s["summary_origin"] == "llm" for t, s in by_title.items() if t != bad[0])
+    rejected = [r for r in b["rejected"] if r["field"] == "narrative"]
+    assert [r["attempt"] for r in rejected] == [1, 2]
+    assert all(r["content"].startswith("10,000 people died") and r["reasons"] for r in rejected)
+
+    # The outcome "nothing passed, the composed narrative stands" is cached too: a rerun makes no call.
+    with ScriptedEndpoint(well_behaved) as ep:
+        again = brief(paths, ep.base_url, tmp_path / "o2", db)
+        assert ep.requests == []
+    assert {s["title"]: s["summary_origin"] for s in narrated(again)} == {
+        t: s["summary_origin"] for t, s in by_title.items()
+    }
