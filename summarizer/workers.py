@@ -87,7 +87,10 @@ class SegmentAhead:
             job.cancel()  # the pool is still starting: this chunk is done here, as its turns come
         if job.cancelled() or not self.ready:
             return _segment_here(self._articles[i])
-        docs = await asyncio.wrap_future(job)
+        try:
+            docs = await asyncio.wrap_future(job)
+        except Exception:  # a worker died (or the segmenter failed): here it runs again, or fails as before
+            return _segment_here(self._articles[i])
         return docs[i % self._chunk]
 
     def close(self) -> None:

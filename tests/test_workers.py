@@ -78,3 +78,21 @@ def test_until_the_workers_answer_articles_are_segmented_in_process(tmp_path: Pa
 def test_small_or_sequential_runs_start_no_process() -> None:
     assert not workers.worth_processes(workers.MIN_ARTICLES - 1, 32)
     assert not workers.worth_processes(10_000, 1)  # the embedded engine: one call at a time
+
+
+def test_a_broken_pool_falls_back_to_segmenting_in_process(tmp_path: Path) -> None:
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    articles = _articles(tmp_path, 4)
+    ahead = workers.SegmentAhead(articles, workers=1, chunk=2)
+    try:
+        deadline = time.monotonic() + 60
+        while not ahead.ready and time.monotonic() < deadline:
+            time.sleep(0.05)
+        broken: Future[list[object]] = Future()
+        broken.set_exception(BrokenProcessPool("a worker died"))
+        ahead._chunks[1] = broken  # type: ignore[assignment]
+        assert asyncio.run(ahead.segment(3)) == segment(articles[3])
+    finally:
+        ahead.close()
