@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import email.utils
+import functools
 import json
 import logging
 import os
@@ -182,6 +183,45 @@ _validation: contextvars.ContextVar[dict[str, Any] | None] = contextvars.Context
 def validation_context(given: dict[str, Any] | None = None) -> dict[str, Any]:
     """The context a validator runs with: pydantic's own when given, else the current structured call's."""
     return given or _validation.get() or {}
+
+
+# ---------------------------------------------------------------- per-schema work, done once
+
+
+@functools.cache
+def _schema_text(response_model: type[BaseModel]) -> str:
+    return json.dumps(response_model.model_json_schema())
+
+
+def schema_of(response_model: type[BaseModel]) -> dict[str, Any]:
+    """``response_model.model_json_schema()``, generated once per model (pydantic does not cache it).
+
+    A fresh dict each time: a caller may put it in a request body that instructor or the SDK mutate.
+    """
+    return dict(json.loads(_schema_text(response_model)))
+
+
+@functools.cache
+def _instructor_model(response_model: type[BaseModel]) -> type[BaseModel]:
+    """The model instructor would build on every call, built once.
+
+    instructor wraps a plain model in a new ``create_model(…, __base__=(model, ResponseSchema))`` class per
+    call (a full pydantic class build), and its JSON modes regenerate the JSON schema per call. Handing it
+    a class that already is a ResponseSchema skips the first; the second comes from ``schema_of``. The
+    schema is the wrapper's own, so what is sent is unchanged (tests/test_llm.py checks it).
+    """
+    import instructor
+
+    wrapped = instructor.openai_schema(response_model)
+    text = json.dumps(wrapped.model_json_schema())
+    real = wrapped.model_json_schema
+
+    def model_json_schema(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        # Only the default arguments are cached; any other request is generated as before.
+        return dict(json.loads(text)) if not args and not kwargs else real(*args, **kwargs)
+
+    wrapped.model_json_schema = staticmethod(model_json_schema)  # type: ignore[method-assign]
+    return wrapped
 
 
 # ---------------------------------------------------------------- transport retries
@@ -459,7 +499,8 @@ class LLM:
         token = _scope.set(scope)
         checking = _validation.set(context)
         ep = self.endpoint
-        schema = response_model.model_json_schema()
+        schema = schema_of(response_model)
+        asked = _instructor_model(response_model)
         first = self.messages(system, user)
         messages = first
         result: Structured[T] = Structured(value=None, error=None)
@@ -479,7 +520,7 @@ class LLM:
                 try:
                     result.value = await self._instructor_for(mode_name).create(
                         messages=[dict(m) for m in messages],  # instructor appends to the list it gets
-                        response_model=response_model,
+                        response_model=asked,
                         max_retries=0,
                         **kwargs,
                     )

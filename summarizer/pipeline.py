@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from summarizer.cost import Budget
     from summarizer.llm import LLM
     from summarizer.progress import Progress
+    from summarizer.workers import SegmentAhead
 
 
 @dataclass
@@ -106,10 +107,44 @@ async def segment_and_process(
     """One verified ArticleResult per article: (documents, results), in input order.
 
     Each article is segmented inside its own task, when its turn for the LLM comes, so the segmenter's
-    CPU runs while other articles wait on the provider instead of before the first call goes out.
+    CPU runs while other articles wait on the provider instead of before the first call goes out. In a
+    big concurrent run, worker processes segment ahead instead (``summarizer.workers``), leaving the
+    event-loop thread to the calls; everything else (cache, budget, progress, stats) stays here.
     """
+    from summarizer import workers as pool
+
+    raw = [item for item in items if not isinstance(item, Document)]
+    workers = (
+        pool.SegmentAhead(raw) if llm is not None and pool.worth_processes(len(raw), options.concurrency) else None
+    )
+    try:
+        return await _process(items, llm, prompts, options, cache, progress, budget, stats, workers)
+    finally:
+        if workers is not None:
+            workers.close()
+
+
+async def _process(
+    items: Sequence[Article | Document],
+    llm: LLM | None,
+    prompts: Prompts,
+    options: Options,
+    cache: ResultCache | None,
+    progress: Progress | None,
+    budget: Budget | None,
+    stats: RunStats | None,
+    workers: SegmentAhead | None,
+) -> tuple[list[Document], list[ArticleResult]]:
     from summarizer.extract import extract, to_result
     from summarizer.verify import verify_extraction
+
+    # Where each article is in the list the workers segment (Documents need no segmenting).
+    position = {id(item): n for n, item in enumerate(i for i in items if not isinstance(i, Document))}
+
+    async def document(item: Document | Article) -> Document:
+        if workers is None or isinstance(item, Document):
+            return _segmented(item)
+        return await workers.segment(position[id(item)])
 
     stats = stats or RunStats()
     sem = asyncio.Semaphore(max(1, options.concurrency))
@@ -126,7 +161,7 @@ async def segment_and_process(
                 stats.cached += 1
                 if progress is not None:
                     progress.finished(article.id, ok=True, tokens=0)
-                doc = _segmented(item)
+                doc = await document(item)
                 return doc, rebind(hit, doc)
         if llm is None:
             doc = _segmented(item)
@@ -136,7 +171,7 @@ async def segment_and_process(
             return doc, result
         async with sem:
             # Segmented only now: with a concurrency limit, this CPU overlaps other articles' LLM waits.
-            doc = _segmented(item)
+            doc = await document(item)
             # Every re-ask is another call: the reservation covers the worst case, so --budget holds.
             reserved = _estimate(doc, llm, prompts) * (1 + options.max_reasks) if budget is not None else 0.0
             if budget is not None and not budget.reserve(reserved):
