@@ -30,7 +30,6 @@ COMPLETION_WINDOW: Literal["24h"] = "24h"
 MAX_REQUESTS = 50_000  # the Batch API's per-file limit
 MAX_BYTES = 200 * 1024 * 1024  # and its file-size limit
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
-STATE_FILENAME = "batches.json"
 
 
 class BatchError(RuntimeError):
@@ -262,12 +261,6 @@ def usage_of(body: Mapping[str, Any], *, cost_usd: float = 0.0) -> Usage:
 
 
 # ------------------------------------------------------------------ local state
-
-
-def default_state_path() -> Path:
-    from summarizer.cache import default_cache_dir
-
-    return default_cache_dir() / STATE_FILENAME
 
 
 def load_state(path: Path | str) -> dict[str, dict[str, Any]]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 DEFAULT_THRESHOLD = 0.85
@@ -402,14 +402,3 @@ def story_weight(n_sources: int, latest: dt.date | None) -> float:
     """
     recency = latest.toordinal() / (dt.date.max.toordinal() + 1) if latest else 0.0
     return float(n_sources) + recency
-
-
-def order_stories(
-    groups: Sequence[Sequence[str]], dates: Mapping[str, dt.date | None]
-) -> list[tuple[list[str], float]]:
-    """Sort groups by :func:`story_weight` (desc); ties keep their input order. Returns (group, weight)."""
-    weighted = []
-    for g in groups:
-        known = [d for a in g if (d := dates.get(a)) is not None]
-        weighted.append((list(g), story_weight(len(set(g)), max(known) if known else None)))
-    return sorted(weighted, key=lambda gw: -gw[1])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.cluster import DEFAULT_THRESHOLD, cluster_articles, order_stories, story_weight
+from summarizer.cluster import DEFAULT_THRESHOLD, cluster_articles, story_weight
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,11 +110,10 @@ def test_story_weight_orders_sources_then_recency() -> None:
     old, new = dt.date(2025, 5, 24), dt.date(2025, 5, 25)
     assert story_weight(2, old) > story_weight(1, dt.date(9999, 12, 31))
     assert story_weight(2, new) > story_weight(2, old) > story_weight(2, None)
-    groups = [["x"], ["y"], ["a", "b"], ["c", "d"]]
-    dates = {"x": new, "y": old, "a": old, "b": old, "c": old, "d": new}
-    ordered = order_stories(groups, dates)
-    assert [g for g, _ in ordered] == [["c", "d"], ["a", "b"], ["x"], ["y"]]
-    assert ordered[0][1] == story_weight(2, new)
+    # As merge.build_stories orders them: sources first, then the latest report.
+    stories = {"x": (1, new), "y": (1, old), "ab": (2, old), "cd": (2, new)}
+    ordered = sorted(stories, key=lambda k: -story_weight(*stories[k]))
+    assert ordered == ["cd", "ab", "x", "y"]
 
 
 # ---------------------------------------------------------------- the sparse graph method vs the dense reference
