@@ -225,7 +225,7 @@ def offline_pipeline(paths: list[Path]) -> dict[str, float]:
     from summarizer.extract import CheckedExtraction, build_prompt
     from summarizer.load import load_inputs
     from summarizer.models import LLMExtraction
-    from summarizer.pipeline import Options, build_brief, cache_key_for
+    from summarizer.pipeline import Options, build_brief_sync, cache_key_for
     from summarizer.render import write_brief
     from summarizer.segment import segment
     from summarizer.templates import Prompts
@@ -267,7 +267,7 @@ def offline_pipeline(paths: list[Path]) -> dict[str, float]:
     t["verify"] = time.perf_counter() - s
 
     s = time.perf_counter()
-    brief = asyncio.run(build_brief(docs, results, None, prompts, Options(narrative=False)))
+    brief = build_brief_sync(docs, results, None, prompts, Options(narrative=False))
     t["cluster+merge"] = time.perf_counter() - s
     with tempfile.TemporaryDirectory() as out:
         s = time.perf_counter()

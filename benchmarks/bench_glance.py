@@ -17,7 +17,6 @@ The seeds also run through the recorded embedded-model cassette (``--replay``, d
 from __future__ import annotations
 
 import argparse
-import asyncio
 import statistics
 import sys
 import tempfile
@@ -30,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 def _brief(paths: Sequence[Path]):  # type: ignore[no-untyped-def]
     from summarizer.load import load_inputs
-    from summarizer.pipeline import Options, build_brief
+    from summarizer.pipeline import Options, build_brief_sync
     from summarizer.segment import segment
     from summarizer.templates import Prompts
     from summarizer.verify import verify_extraction
@@ -38,7 +37,7 @@ def _brief(paths: Sequence[Path]):  # type: ignore[no-untyped-def]
     loaded = load_inputs([str(p) for p in paths])
     docs = [segment(a) for a in loaded.articles]
     results = [verify_extraction(None, d) for d in docs]
-    brief = asyncio.run(build_brief(docs, results, None, Prompts(None), Options(narrative=False)))
+    brief = build_brief_sync(docs, results, None, Prompts(None), Options(narrative=False))
     return brief, docs, results
 
 

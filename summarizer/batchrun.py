@@ -99,13 +99,12 @@ def batch_status(*, state: Path, base_url: str | None) -> int:
 
 def batch_collect(*, state: Path, out: Path, base_url: str | None, prompts_dir: Path | None) -> int:
     """Collected answers go through the same answer-to-result path and into the same cache as a live run."""
-    import asyncio
 
     from summarizer.batch import BatchNotReady, collect_all, completion_text, usage_of
     from summarizer.cache import ResultCache
     from summarizer.cost import estimate_cost
     from summarizer.extract import failed, from_raw, to_result
-    from summarizer.pipeline import Options, build_brief, cache_key_for
+    from summarizer.pipeline import Options, build_brief_sync, cache_key_for
     from summarizer.render import write_brief
     from summarizer.templates import Prompts
 
@@ -141,7 +140,7 @@ def batch_collect(*, state: Path, out: Path, base_url: str | None, prompts_dir: 
                 cache.put(key, result)
             results.append(result)
 
-    brief = asyncio.run(build_brief(docs, results, None, prompts, Options(narrative=False), errors=errors))
+    brief = build_brief_sync(docs, results, None, prompts, Options(narrative=False), errors=errors)
     paths = write_brief(brief, {d.article.id: d.article for d in docs}, out)
     _say(f"collected batch {batches}: {len(results)} article(s) → {', '.join(map(str, paths))}")
     return code
