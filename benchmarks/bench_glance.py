@@ -27,6 +27,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 
+def _write_texts(folder: Path, texts: list[str]) -> list[Path]:
+    """One file per ABC text, as the CLI would read them."""
+    paths = []
+    for i, t in enumerate(texts):
+        p = folder / f"lee_{i:03d}.txt"
+        p.write_text(t + "\n", encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
 def _brief(paths: Sequence[Path]):  # type: ignore[no-untyped-def]
     from summarizer.load import load_inputs
     from summarizer.pipeline import Options, build_brief_sync
@@ -107,11 +117,7 @@ def _similarity(max_stories: int) -> None:
 
     texts = lee_corpus()
     with tempfile.TemporaryDirectory() as tmp:
-        paths = []
-        for i, t in enumerate(texts):
-            p = Path(tmp) / f"lee_{i:03d}.txt"
-            p.write_text(t + "\n", encoding="utf-8")
-            paths.append(p)
+        paths = _write_texts(Path(tmp), texts)
         loaded = load_inputs([str(p) for p in paths])
     docs = {a.id: segment(a) for a in loaded.articles}
     groups = cluster_articles([(aid, d.article.text) for aid, d in docs.items()])
@@ -181,11 +187,7 @@ def main() -> None:
 
     texts = lee_corpus()
     with tempfile.TemporaryDirectory() as tmp:
-        paths = []
-        for i, t in enumerate(texts):
-            p = Path(tmp) / f"lee_{i:03d}.txt"
-            p.write_text(t + "\n", encoding="utf-8")
-            paths.append(p)
+        paths = _write_texts(Path(tmp), texts)
         groups = cluster_articles([(str(i), t) for i, t in enumerate(texts)])
         multi = [g for g in groups if len(g) > 1][: args.abc_stories]
         chosen = [paths[int(i)] for g in multi for i in g]
