@@ -227,10 +227,28 @@ def _instructor_model(response_model: type[BaseModel]) -> type[BaseModel]:
 # ---------------------------------------------------------------- transport retries
 
 
+# What a server's error names when it refuses the *form* of structured output we asked in (llama-cpp-python
+# answers a json_schema response_format with a 500 that says "response_format").
+_FORM_WORDS = ("response_format", "json_schema", "guided_json", "grammar", "tool_choice", "tools", "format")
+
+
+def form_refused(exc: BaseException) -> bool:
+    """True when ``exc`` is the server refusing how we asked for structured output, not the request itself
+    (a context-length 400 must not move every later call to a weaker form)."""
+    import openai
+
+    if not isinstance(exc, openai.APIStatusError) or exc.status_code not in (400, 422, 500):
+        return False
+    said = f"{getattr(exc, 'message', '')} {json.dumps(getattr(exc, 'body', None), default=str)}".lower()
+    return any(w in said for w in _FORM_WORDS) and "context length" not in said and "context_length" not in said
+
+
 def _is_transient(exc: BaseException) -> bool:
     import openai
 
     if isinstance(exc, openai.APIStatusError):
+        if form_refused(exc):
+            return False  # asking again in the same form gets the same refusal
         return exc.status_code in (408, 409, 429) or exc.status_code >= 500
     return isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError))
 
@@ -527,8 +545,11 @@ class LLM:
                     break
                 except instructor.core.exceptions.InstructorRetryException as exc:
                     cause = exc.__cause__
-                    if isinstance(cause, openai.BadRequestError) and (form != self.form or self._next_form(400)):
-                        result.events.append(f"structured output as {form} refused (HTTP 400); asked as {self.form}")
+                    if cause is not None and form_refused(cause) and (form != self.form or self._next_form(400)):
+                        status = getattr(cause, "status_code", 400)
+                        result.events.append(
+                            f"structured output as {form} refused (HTTP {status}); asked as {self.form}"
+                        )
                         continue  # the same attempt again, in the next form
                     if isinstance(cause, openai.APIError):
                         result.transport_failed = True

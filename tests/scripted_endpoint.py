@@ -179,9 +179,10 @@ class _Handler(BaseHTTPRequestHandler):
         ep._enter(request, {k.lower(): v for k, v in self.headers.items()})
         try:
             refusal = ep.accepts(request) if ep.accepts is not None else None
-            if refusal:  # a server that takes structured output in one form only
+            if refusal:  # a server that takes structured output in one form only: (status, message) or a 400
                 ep.refused += 1
-                self._error(400, refusal)
+                status, message = refusal if isinstance(refusal, tuple) else (400, refusal)
+                self._error(status, message)
             else:
                 self._chat(ep, request)
         finally:
@@ -265,12 +266,12 @@ class ScriptedEndpoint:
         *,
         latency: float = 0.0,
         script: Iterable[Reply] = (),
-        accepts: Callable[[dict[str, Any]], str | None] | None = None,
+        accepts: Callable[[dict[str, Any]], str | tuple[int, str] | None] | None = None,
         gets: dict[str, Any] | None = None,
     ) -> None:
         self.responder: Responder = responder or well_behaved
         self.latency = latency
-        # ``accepts(request)`` returns why a request is refused with a 400 (None: accepted).
+        # ``accepts(request)`` returns why a request is refused: a message (a 400) or (status, message); None accepts.
         self.accepts = accepts
         self.refused = 0
         self.gets: dict[str, Any] = dict(gets or {})

@@ -125,3 +125,35 @@ def test_llama_cpp_profile_against_the_real_server(tmp_path: Path) -> None:
     assert calls[0]["request"]["messages"][-1]["role"] == "user"
     assert brief["engine"]["name"] == "llama.cpp"
     assert brief["results"][0]["status"] in ("verified", "partial", "extractive")
+
+
+def test_a_500_naming_response_format_is_a_form_refusal_not_an_outage(tmp_path: Path) -> None:
+    """llama-cpp-python answers a json_schema response_format with a 500 that names it (measured)."""
+
+    def accepts(request: dict[str, Any]) -> tuple[int, str] | None:
+        if form_of_request(request) == "json_object_schema":
+            return None
+        return 500, "1 validation error: ('body', 'response_format', 'type'): Input should be 'text' or 'json_object'"
+
+    with ScriptedEndpoint(well_behaved, accepts=accepts) as ep:
+        code, brief = run(ep.base_url, tmp_path, [AP], provider="generic", use_cache=False)
+    assert code == 0
+    assert ep.refused == 1  # not retried as a transient 5xx: one refusal, then the next form
+    assert brief["results"][0]["status"] == "verified"
+
+
+def test_a_context_length_400_does_not_weaken_the_form(tmp_path: Path) -> None:
+    """A 400 about the request itself fails that article; later calls keep the schema-constrained form."""
+    first = [True]
+
+    def accepts(request: dict[str, Any]) -> str | None:
+        if first[0]:
+            first[0] = False
+            return "This model's maximum context length is 2048 tokens. Please reduce the length of the messages."
+        return None
+
+    with ScriptedEndpoint(well_behaved, accepts=accepts) as ep:
+        code, brief = run(ep.base_url, tmp_path, [AP, BBC], provider="generic", use_cache=False)
+    assert code == 1  # the provider refused one article: it stays, extractive, and the exit code says so
+    assert [form_of_request(q) for q in ep.requests] == ["json_schema"] * len(ep.requests)
+    assert sorted(r["status"] for r in brief["results"]) == ["extractive", "verified"]
