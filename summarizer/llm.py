@@ -1,10 +1,14 @@
-"""The one path to any LLM: an OpenAI-compatible endpoint, driven through instructor.
+"""The one path to any LLM: an OpenAI-compatible endpoint, asked for output in instructor's forms.
 
 Layering, inside out:
+- one httpx request per attempt, with the body instructor and the openai SDK would send (instructor's
+  own request handler says, once per model and mode, what it adds) and the SDK's error classes; the
+  answer is validated as instructor validates it (``model_validate_json``, strict). Instructor's and the
+  SDK's per-call machinery cost the event loop several ms of CPU per call, more than the rest together;
 - tenacity retries *transport* failures (429 honouring Retry-After, 5xx, timeouts, resets) around
   each HTTP call, with bounded exponential backoff and jitter;
-- instructor re-asks on *validation* failures (bad JSON, schema, and our own checks raised from
-  pydantic validators), a bounded number of times;
+- ``LLM.structured`` re-asks on *validation* failures (bad JSON, schema, and our own checks raised from
+  pydantic validators), a bounded number of times, in our own words;
 - every HTTP call's prompt, response, latency and token usage is recorded (``CallLog``).
 """
 
@@ -196,7 +200,7 @@ def _schema_text(response_model: type[BaseModel]) -> str:
 def schema_of(response_model: type[BaseModel]) -> dict[str, Any]:
     """``response_model.model_json_schema()``, generated once per model (pydantic does not cache it).
 
-    A fresh dict each time: a caller may put it in a request body that instructor or the SDK mutate.
+    A fresh dict each time: a caller may put it in a request body and change it.
     """
     return dict(json.loads(_schema_text(response_model)))
 
@@ -311,6 +315,156 @@ class Structured(Generic[T]):
     failures: list[FailedAttempt] = field(default_factory=list)
 
 
+class ResponseParsingError(ValueError):
+    """An answer with no choices, or no tool call where one was asked (instructor's name for it, kept: a
+    failed attempt's problems name the error type)."""
+
+
+class _Truncated(Exception):
+    """The server stopped at the output cap (finish_reason "length")."""
+
+    def __init__(self, completion: Any) -> None:
+        super().__init__("output truncated (finish_reason=length)")
+        self.completion = completion
+
+
+@dataclass(frozen=True)
+class _Asking:
+    """What instructor adds to a request for one model in one mode, worked out once, by instructor itself."""
+
+    fields: dict[str, Any]  # response_format, or tools and tool_choice
+    instruction: str | None  # JSON mode: the schema text instructor puts in the system message
+
+
+@functools.cache
+def _asking(response_model: type[BaseModel], mode_name: str) -> _Asking:
+    """Runs instructor's own request handler once on a one-message request and keeps what it added.
+
+    Per call, instructor walks the model for async validators, copies and transforms every request, and
+    the SDK re-walks the body against its TypedDicts: several ms of the event loop's CPU per call. The
+    requests we send are what instructor would send (tests/test_llm.py compares them, every form).
+    """
+    import instructor
+    from instructor.v2.core.providers import Provider
+    from instructor.v2.core.registry import mode_registry
+
+    mode = {"tools": instructor.Mode.TOOLS, "json": instructor.Mode.JSON}.get(mode_name, instructor.Mode.JSON_SCHEMA)
+    handlers = mode_registry.get_handlers(Provider.OPENAI, mode)
+    probe = {"role": "user", "content": "\x00"}
+    _, prepared = handlers.request_handler(response_model=response_model, kwargs={"messages": [dict(probe)]})
+    messages = prepared.pop("messages")
+    instruction = None
+    if messages != [probe]:
+        # JSON mode: a system message carrying the schema was put before the user's.
+        if not (len(messages) == 2 and messages[0]["role"] == "system" and messages[1] == probe):
+            raise AssertionError(f"instructor changed the messages in an unknown way for {mode_name}")
+        instruction = str(messages[0]["content"])
+    return _Asking(fields=prepared, instruction=instruction)
+
+
+def _with_instruction(messages: list[dict[str, Any]], instruction: str) -> list[dict[str, Any]]:
+    """instructor's JSON mode: the schema text joins the system message (or becomes one), then adjacent
+    plain messages of one role merge."""
+    out = [dict(m) for m in messages]
+    if out and out[0]["role"] != "system":
+        out.insert(0, {"role": "system", "content": instruction})
+    elif out:
+        out[0]["content"] += f"\n\n{instruction}"
+    else:
+        out.insert(0, {"role": "system", "content": instruction})
+    merged: list[dict[str, Any]] = []
+    for m in out:
+        m["content"] = m.get("content") or ""
+        if merged and m["role"] == merged[-1]["role"] and set(m) <= {"role", "content"} >= set(merged[-1]):
+            merged[-1]["content"] += f"\n\n{m['content']}"
+        else:
+            merged.append(m)
+    return merged
+
+
+def _message(completion: Any) -> dict[str, Any] | None:
+    """choices[0].message of a chat completion (a parsed JSON body), or None."""
+    choices = completion.get("choices") if isinstance(completion, dict) else None
+    if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
+        return None
+    msg = choices[0].get("message")
+    return msg if isinstance(msg, dict) else {}
+
+
+def _finish_reason(completion: Any) -> str | None:
+    choices = completion.get("choices") if isinstance(completion, dict) else None
+    if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
+        return None
+    reason = choices[0].get("finish_reason")
+    return reason if isinstance(reason, str) else None
+
+
+def _tool_arguments(msg: dict[str, Any]) -> str:
+    """The first tool call's arguments, as instructor's TOOLS mode reads them."""
+
+    def normalised(args: Any) -> str:
+        if args is None:
+            raise ResponseParsingError("Tool call arguments missing in response")
+        if isinstance(args, str):
+            return args
+        try:
+            return json.dumps(args)
+        except TypeError as exc:
+            raise ResponseParsingError("Tool call arguments must be JSON-serializable") from exc
+
+    if msg.get("refusal") is not None:
+        raise AssertionError(f"Unable to generate a response due to {msg['refusal']}")
+    calls = msg.get("tool_calls") or []
+    if calls:
+        return normalised((calls[0].get("function") or {}).get("arguments"))
+    if msg.get("function_call") is not None:
+        return normalised(msg["function_call"].get("arguments"))
+    raise ResponseParsingError("No tool calls or function call found in response")
+
+
+def _answer_text(completion: Any, mode_name: str) -> str:
+    """What instructor would validate: the content (JSON modes) or the tool call's arguments (TOOLS)."""
+    if _finish_reason(completion) == "length":
+        raise _Truncated(completion)
+    msg = _message(completion)
+    if msg is None:
+        raise ResponseParsingError("No choices in the response")
+    if mode_name == "tools":
+        return _tool_arguments(msg)
+    content = msg.get("content")
+    return content if isinstance(content, str) else ""
+
+
+_STATUS_ERRORS: dict[int, str] = {
+    400: "BadRequestError",
+    401: "AuthenticationError",
+    403: "PermissionDeniedError",
+    404: "NotFoundError",
+    409: "ConflictError",
+    422: "UnprocessableEntityError",
+    429: "RateLimitError",
+}
+
+
+def _status_error(response: Any) -> Exception:
+    """The openai SDK's error for a 4xx/5xx answer, built as the SDK builds it (its classes and message)."""
+    import openai
+
+    text = response.text.strip()
+    body: Any = text
+    try:
+        body = json.loads(text)
+        message = f"Error code: {response.status_code} - {body}"
+    except ValueError:
+        message = text or f"Error code: {response.status_code}"
+    data = body.get("error", body) if isinstance(body, dict) else body
+    name = _STATUS_ERRORS.get(response.status_code)
+    if name is None:
+        name = "InternalServerError" if response.status_code >= 500 else "APIStatusError"
+    cls: type[openai.APIStatusError] = getattr(openai, name)
+    return cls(message, response=response, body=data)
+
+
 class LLM:
     """Async structured calls against one endpoint."""
 
@@ -333,25 +487,8 @@ class LLM:
         self._started = start is None
         self._start_lock: Any = None
         self._client = self._make_client()
-        self._instructors: dict[str, Any] = {}
         # Which of the endpoint's forms this server takes: a 400 moves on, and the choice is kept.
         self._form = 0
-
-    def _instructor_for(self, mode_name: str) -> Any:
-        """One instructor client per mode, built once (not per call)."""
-        import instructor
-
-        if mode_name not in self._instructors:
-            mode = {"tools": instructor.Mode.TOOLS, "json": instructor.Mode.JSON}.get(
-                mode_name, instructor.Mode.JSON_SCHEMA
-            )
-            client = instructor.AsyncInstructor(
-                client=self._client, create=instructor.patch(create=self._create, mode=mode), mode=mode
-            )
-            # Hooks, not subclasses: every failed parse is recorded, including those a later re-ask fixes.
-            client.on("parse:error", self._on_parse_error)
-            self._instructors[mode_name] = client
-        return self._instructors[mode_name]
 
     @property
     def form(self) -> Form:
@@ -368,21 +505,19 @@ class LLM:
         log.warning("the server refused structured output as %s (HTTP %d); using %s", refused, status, self.form)
         return True
 
-    @staticmethod
-    def _on_parse_error(error: Exception, **meta: Any) -> None:
-        scope = _scope.get()
-        if scope is not None:
-            scope.failures.append(FailedAttempt(scope.attempt, scope.last_content, problems_of(error)))
-
     def _make_client(self) -> Any:
-        import openai
+        """A plain httpx client (vcrpy records and replays it); the openai SDK's limits and timeout."""
+        import httpx2
 
-        # Transport retries are ours (tenacity), so the SDK's own are off.
-        return openai.AsyncOpenAI(
-            base_url=self.endpoint.base_url,
-            api_key=self.endpoint.api_key,
-            timeout=self.endpoint.timeout,
-            max_retries=0,
+        return httpx2.AsyncClient(
+            timeout=httpx2.Timeout(self.endpoint.timeout),
+            limits=httpx2.Limits(max_connections=1000, max_keepalive_connections=100),
+            follow_redirects=True,
+            headers={
+                "Authorization": f"Bearer {self.endpoint.api_key}",
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+            },
         )
 
     @property
@@ -401,7 +536,7 @@ class LLM:
             if self._started:
                 return
             self.endpoint.base_url = await asyncio.to_thread(self._start)
-            await self._client.close()
+            await self._client.aclose()
             self._client = self._make_client()
             self._started = True
 
@@ -409,14 +544,40 @@ class LLM:
         return self._cost(self.endpoint.model, prompt_tokens, completion_tokens) if self._cost else 0.0
 
     async def close(self) -> None:
-        await self._client.close()
+        await self._client.aclose()
 
-    async def _create(self, **kwargs: Any) -> Any:
+    async def _post(self, body: dict[str, Any]) -> Any:
+        """One HTTP call; failures raised as the openai SDK raises them (so retries and messages hold)."""
+        import httpx2
+        import openai
+
+        request = self._client.build_request(
+            "POST",
+            self.endpoint.base_url.rstrip("/") + "/chat/completions",
+            content=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+        )
+        try:
+            response = await self._client.send(request)
+        except httpx2.TimeoutException as err:
+            raise openai.APITimeoutError(request=request) from err
+        except Exception as err:
+            raise openai.APIConnectionError(request=request) from err
+        if response.status_code >= 400:
+            raise _status_error(response) from None
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            return response.text  # as the SDK returns a body it cannot parse: an answer with no choices
+
+    async def _create(self, kwargs: dict[str, Any]) -> Any:
+        """One request (``kwargs`` as instructor would have passed them) with tenacity's transport retries."""
         from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop_after_delay
 
         await self._ensure_started()
         ep = self.endpoint
         scope = _scope.get()
+        body = {k: v for k, v in kwargs.items() if k != "extra_body"}
+        body.update(kwargs.get("extra_body") or {})  # as the SDK merges extra_body into the JSON body
         retrying = AsyncRetrying(
             retry=retry_if_exception(_is_transient),
             wait=_make_wait(ep),
@@ -428,7 +589,7 @@ class LLM:
                 n = attempt.retry_state.attempt_number
                 started = time.perf_counter()
                 try:
-                    response = await self._client.chat.completions.create(**kwargs)
+                    response = await self._post(body)
                 except Exception as exc:
                     self._record(kwargs, None, started, n, error=_short_error(exc))
                     if scope is not None:
@@ -441,18 +602,17 @@ class LLM:
 
     def _record(self, kwargs: dict[str, Any], response: Any, started: float, n: int, error: str | None = None) -> None:
         scope = _scope.get()
-        usage = getattr(response, "usage", None)
-        pt = int(getattr(usage, "prompt_tokens", 0) or 0)
-        ct = int(getattr(usage, "completion_tokens", 0) or 0)
+        usage = response.get("usage") if isinstance(response, dict) else None
+        usage = usage if isinstance(usage, dict) else {}
+        pt = int(usage.get("prompt_tokens") or 0)
+        ct = int(usage.get("completion_tokens") or 0)
         content: str | None = None
-        finish: str | None = None
-        if response is not None and getattr(response, "choices", None):
-            choice = response.choices[0]
-            finish = choice.finish_reason
-            msg = choice.message
-            content = msg.content
-            if not content and getattr(msg, "tool_calls", None):
-                content = msg.tool_calls[0].function.arguments
+        finish = _finish_reason(response)
+        msg = _message(response)
+        if msg:
+            content = msg.get("content")
+            if not content and msg.get("tool_calls"):
+                content = (msg["tool_calls"][0].get("function") or {}).get("arguments")
         if scope is not None:
             scope.last_content = content or ""
             scope.http_attempts += 1
@@ -477,21 +637,31 @@ class LLM:
                 error=error,
             )
         )
-        log.info(
-            "call %s attempt=%d latency=%.2fs tokens=%d+%d %s",
-            scope.label if scope else "-",
-            n,
-            time.perf_counter() - started,
-            pt,
-            ct,
-            error or finish or "",
-        )
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "call %s attempt=%d latency=%.2fs tokens=%d+%d %s",
+                scope.label if scope else "-",
+                n,
+                time.perf_counter() - started,
+                pt,
+                ct,
+                error or finish or "",
+            )
 
     def messages(self, system: str, user: str) -> list[dict[str, Any]]:
-        """A fresh list on every call: instructor's re-ask appends to it."""
+        """A fresh list on every call."""
         if self.endpoint.fold_system:
             return [{"role": "user", "content": f"{system}\n\n{user}"}]
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    async def _attempt(self, messages: list[dict[str, Any]], kwargs: dict[str, Any], mode_name: str, asked: Any) -> Any:
+        """One attempt: the request as instructor would build it in ``mode_name``, the answer validated as
+        instructor would validate it (strictly, against ``asked``). Raises what instructor would."""
+        asking = _asking(asked, mode_name)
+        sent = _with_instruction(messages, asking.instruction) if asking.instruction is not None else messages
+        request: dict[str, Any] = {"messages": sent, **kwargs, **asking.fields}
+        completion = await self._create(request)
+        return asked.model_validate_json(_answer_text(completion, mode_name), strict=True)
 
     async def structured(
         self,
@@ -510,7 +680,6 @@ class LLM:
         our own list of problems (``self._reask``), so no library's exception text, URL or version string
         ever reaches the model, the recordings or the cache keys.
         """
-        import instructor
         import openai
 
         scope = CallScope(label=label)
@@ -536,16 +705,12 @@ class LLM:
                 if extra:
                     kwargs["extra_body"] = extra
                 try:
-                    result.value = await self._instructor_for(mode_name).create(
-                        messages=[dict(m) for m in messages],  # instructor appends to the list it gets
-                        response_model=asked,
-                        max_retries=0,
-                        **kwargs,
-                    )
+                    result.value = await self._attempt(messages, kwargs, mode_name, asked)
                     break
-                except instructor.core.exceptions.InstructorRetryException as exc:
-                    cause = exc.__cause__
-                    if cause is not None and form_refused(cause) and (form != self.form or self._next_form(400)):
+                except _Truncated:
+                    raise
+                except Exception as cause:
+                    if form_refused(cause) and (form != self.form or self._next_form(400)):
                         status = getattr(cause, "status_code", 400)
                         result.events.append(
                             f"structured output as {form} refused (HTTP {status}); asked as {self.form}"
@@ -555,8 +720,7 @@ class LLM:
                         result.transport_failed = True
                         result.error = f"provider error after retries: {_short_error(cause)}"
                         break
-                    if not scope.failures or scope.failures[-1].attempt != n:
-                        scope.failures.append(FailedAttempt(n, scope.last_content, problems_of(cause)))
+                    scope.failures.append(FailedAttempt(n, scope.last_content, problems_of(cause)))
                     if n > max_reasks:
                         result.error = f"output failed validation after {n} attempt(s)"
                         break
@@ -567,12 +731,9 @@ class LLM:
                         {"role": "user", "content": self._reask(failed.problems)},
                     ]
                     n += 1
-        except instructor.core.exceptions.IncompleteOutputException as exc:
+        except _Truncated as exc:
             result.error = "output truncated (finish_reason=length)"
-            scope.failures.append(FailedAttempt(scope.attempt, _content_of(exc.last_completion), [result.error]))
-        except openai.APIError as exc:
-            result.transport_failed = True
-            result.error = f"provider error after retries: {_short_error(exc)}"
+            scope.failures.append(FailedAttempt(scope.attempt, _content_of(exc.completion), [result.error]))
         finally:
             _scope.reset(token)
             _validation.reset(checking)
@@ -627,12 +788,9 @@ def _normalise_json_content(response: Any) -> None:
 
     The value is unchanged; only the encoding becomes what strict parsers accept.
     """
-    try:
-        msg = response.choices[0].message
-    except (AttributeError, IndexError, TypeError):
-        return
-    content = msg.content
-    if not isinstance(content, str) or "{" not in content:
+    msg = _message(response)
+    content = msg.get("content") if msg else None
+    if msg is None or not isinstance(content, str) or "{" not in content:
         return
     try:
         json.loads(content)
@@ -640,20 +798,20 @@ def _normalise_json_content(response: Any) -> None:
     except ValueError:
         pass
     try:
-        msg.content = json.dumps(json.loads(content, strict=False), ensure_ascii=False)
+        msg["content"] = json.dumps(json.loads(content, strict=False), ensure_ascii=False)
     except ValueError:
         return
 
 
 def _content_of(completion: Any) -> str:
-    try:
-        msg = completion.choices[0].message
-        if msg.content:
-            return str(msg.content)
-        if getattr(msg, "tool_calls", None):
-            return str(msg.tool_calls[0].function.arguments)
-    except (AttributeError, IndexError, TypeError):
-        pass
+    msg = _message(completion)
+    if not msg:
+        return ""
+    if msg.get("content"):
+        return str(msg["content"])
+    calls = msg.get("tool_calls")
+    if calls and isinstance(calls, list) and isinstance(calls[0], dict):
+        return str((calls[0].get("function") or {}).get("arguments"))
     return ""
 
 

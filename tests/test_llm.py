@@ -32,9 +32,7 @@ def test_article_text_that_looks_like_a_template_is_sent_unchanged(tmp_path: Pat
     assert any("{{ document }}" in f["text"] for f in brief["results"][0]["facts"])
 
 
-def _ask_three(base_url: str, form: str) -> None:
-    import asyncio
-
+def _extraction_messages(fold: bool) -> tuple[list[dict[str, str]], type]:
     from summarizer.extract import CheckedExtraction, build_prompt
     from summarizer.llm import LLM, Endpoint
     from summarizer.models import Article
@@ -44,37 +42,54 @@ def _ask_three(base_url: str, form: str) -> None:
     text = "Rain fell.\n\nThe council said 307 homes were flooded on Monday. Repairs will take 3 weeks.\n"
     doc = segment(Article(id="a", path="a.txt", title="Rain", text=text, sha256="0" * 64, body_start=text.index("The")))
     system, user = build_prompt(doc, Prompts())
+    llm = LLM(Endpoint(base_url="http://unused/v1", model="m", fold_system=fold))
+    return llm.messages(system, user), CheckedExtraction
 
-    async def go() -> None:
-        llm = LLM(Endpoint(base_url=base_url, model="scripted", forms=(form,)))  # type: ignore[arg-type]
-        for _ in range(3):
-            got = await llm.structured(label="a", system=system, user=user, response_model=CheckedExtraction)
-            assert got.value is not None and isinstance(got.value, CheckedExtraction)
+
+# (mode instructor is driven in, the extra body a form adds): every form the providers use.
+FORMS = [("json", {}), ("json_schema", {}), ("tools", {}), ("json", {"response_format": {"type": "json_object"}})]
+
+
+@pytest.mark.parametrize("fold", [False, True])
+@pytest.mark.parametrize(("mode_name", "extra"), FORMS)
+def test_requests_are_what_instructor_and_the_sdk_would_send(fold: bool, mode_name: str, extra: dict) -> None:
+    """llm.py builds requests itself (instructor and the SDK cost several ms of CPU per call): the bodies are
+    the ones instructor + the openai SDK send, first asks and re-asks alike, so cassettes still replay."""
+    import asyncio
+
+    import instructor
+    import openai
+
+    from summarizer.llm import LLM, Endpoint, _instructor_model, default_reask, schema_of
+
+    first, model = _extraction_messages(fold)
+    if extra:  # json_object_schema: the schema rides in response_format, as providers.structured_request puts it
+        extra = {"response_format": {"type": "json_object", "schema": schema_of(model)}}
+    reask = [*first, {"role": "assistant", "content": "not json"}, {"role": "user", "content": default_reask(["x"])}]
+    kwargs: dict = {"model": "scripted", "max_tokens": 640, "temperature": 0.5}
+    if extra:
+        kwargs["extra_body"] = extra
+    asked = _instructor_model(model)
+
+    async def ours(url: str) -> None:
+        llm = LLM(Endpoint(base_url=url, model="scripted"))
+        for messages in (first, reask):
+            await llm._attempt(messages, dict(kwargs), mode_name, asked)
         await llm.close()
 
-    asyncio.run(go())
+    async def theirs(url: str) -> None:
+        modes = {"tools": instructor.Mode.TOOLS, "json": instructor.Mode.JSON}
+        mode = modes.get(mode_name, instructor.Mode.JSON_SCHEMA)
+        client = openai.AsyncOpenAI(base_url=url, api_key="x", max_retries=0)
+        patched = instructor.patch(create=client.chat.completions.create, mode=mode)
+        for messages in (first, reask):
+            await patched(messages=[dict(m) for m in messages], response_model=asked, max_retries=0, **kwargs)
+        await client.close()
 
-
-def test_the_instructor_model_is_built_once_and_sends_what_instructor_would(monkeypatch: pytest.MonkeyPatch) -> None:
-    """instructor would build a pydantic class and a JSON schema per call; ours are built once, same bytes sent."""
-    import instructor.v2.core.function_calls as function_calls
-
-    import summarizer.llm as llm_module
-
-    for form in ("json", "json_schema", "tools", "json_object_schema"):
+    sent = []
+    for go in (ours, theirs):
         with ScriptedEndpoint(well_behaved) as ep:
-            _ask_three(ep.base_url, form)
-            ours = list(ep.requests)
-        with monkeypatch.context() as m, ScriptedEndpoint(well_behaved) as ep:
-            m.setattr(llm_module, "_instructor_model", lambda model: model)  # instructor's own per-call path
-            _ask_three(ep.base_url, form)
-            theirs = list(ep.requests)
-        assert ours == theirs, form
-    # No per-call class build is left: instructor's wrapper is never called again.
-    wraps: list[object] = []
-    real = function_calls.response_schema
-    monkeypatch.setattr(function_calls, "response_schema", lambda cls: wraps.append(cls) or real(cls))
-    for form in ("json", "json_schema", "tools", "json_object_schema"):
-        with ScriptedEndpoint(well_behaved) as ep:
-            _ask_three(ep.base_url, form)
-    assert wraps == []
+            asyncio.run(go(ep.base_url))
+            sent.append(list(ep.requests))
+    assert len(sent[0]) == 2
+    assert sent[0] == sent[1]
