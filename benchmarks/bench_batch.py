@@ -52,6 +52,7 @@ def _serve(conn: Connection, latency: float, narrative_tag: str) -> None:
 
     with ScriptedEndpoint(well_behaved, latency=latency) as ep:
         conn.send(ep.base_url)
+        cpu0 = time.process_time()  # the endpoint's own CPU: it shares the cores with the client
         while True:
             msg = conn.recv()
             if msg == "stats":
@@ -61,13 +62,15 @@ def _serve(conn: Connection, latency: float, narrative_tag: str) -> None:
                     narrative_tag: sum(is_narrative(r) for r in reqs),
                     "digest": sum(is_digest(r) for r in reqs),
                 }
-                conn.send({"calls": len(reqs), "peak": ep.max_in_flight, "kinds": kinds})
+                cpu = time.process_time() - cpu0
+                conn.send({"calls": len(reqs), "peak": ep.max_in_flight, "kinds": kinds, "cpu_s": cpu})
             elif msg == "reset":
                 with ep._lock:  # a benchmark's own endpoint: resetting its counters between runs is fine
                     ep.requests.clear()
                     ep.headers.clear()
                     ep.times.clear()
                     ep.max_in_flight = ep._in_flight
+                cpu0 = time.process_time()
                 conn.send("ok")
             else:
                 conn.send("bye")
@@ -400,7 +403,8 @@ def live(paths: list[Path], tmp: Path, args: argparse.Namespace, figures: dict[s
     ratio = wall / bound if bound else float("nan")
     print(f"{c:>10} {n:>4} {lat:>6.3f} {bound:>10.2f} {wall:>9.2f} {ratio:>10.2f}   (goal ≤ 1.15)")
     print(f"calls per article {c / len(paths):.3f}  ({s1['kinds']})")
-    print(f"peak in flight at the endpoint {s1['peak']} (N = {n})")
+    print(f"peak in flight at the endpoint {s1['peak']} (N = {n}); "
+          f"the endpoint's own CPU {s1['cpu_s']:.2f} s ({s1['cpu_s'] / max(1, c) * 1000:.1f} ms per call)")  # fmt: skip
     print("where the wall time went (and this process's CPU time in it):")
     for name, sec in phases.seconds.items():
         print(f"  {name:<30} {sec:8.2f} s   cpu {phases.cpu[name]:6.2f} s")
@@ -422,6 +426,7 @@ def live(paths: list[Path], tmp: Path, args: argparse.Namespace, figures: dict[s
         calls_per_article=c / len(paths),
         wall_ms_per_article=wall * 1000 / len(paths),
         client_cpu_ms_per_call=cpu / max(1, c) * 1000,
+        endpoint_cpu_ms_per_call=s1["cpu_s"] / max(1, c) * 1000,
         rerun_calls=s2["calls"],
         peak_mib_live=peak_mib(),
     )
