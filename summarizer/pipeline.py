@@ -229,6 +229,7 @@ async def build_brief(
     """Stories, reconciled facts, conflicts, narratives and the digest from verified per-article results."""
     from summarizer.merge import build_stories, digest
     from summarizer.write import (
+        Written,
         digest_prompt,
         worst_cost,
         worth_narrating,
@@ -243,10 +244,19 @@ async def build_brief(
     for r in results:
         if not r.cached:
             usage.add(r.usage)
+    wanted = llm is not None and options.narrative and len(stories) > 1  # one story: its title is the digest
+    # The digest reads titles and facts, never the narratives: without a budget (whose reservations must
+    # stay in order) it is asked alongside them, in a slot of its own, one round trip sooner.
+    digest_task: asyncio.Task[Written] | None = None
     if llm is not None and options.narrative:
         worth = [s for s in stories if worth_narrating(s)]
-        if progress is not None:  # story writing is a phase of its own: narratives, then the digest
+        if progress is not None:  # story writing is a phase of its own: narratives and the digest
             progress.phase("stories", len(worth) + (len(stories) > 1))
+        if wanted and budget is None and options.concurrency > 1:
+            if progress is not None:
+                progress.started("digest")
+            digest_task = asyncio.ensure_future(write_digest(stories, llm, prompts, cache=cache))
+        if progress is not None:
             for story in worth:
                 progress.started(story.id)
         # Several stories a call, each narrative verified on its own against its own facts.
@@ -256,7 +266,7 @@ async def build_brief(
             prompts,
             cache=cache,
             budget=budget,
-            concurrency=options.concurrency,
+            concurrency=max(1, options.concurrency - (digest_task is not None)),
         )
         # A call's tokens are shared by the stories it carried.
         share, extra = divmod(narrated.usage.total_tokens, max(1, len(narrated.written)))
@@ -273,12 +283,11 @@ async def build_brief(
         usage.add(narrated.usage)
     top = digest(stories)
     origin: Literal["llm", "composed"] = "composed"
-    wanted = llm is not None and options.narrative and len(stories) > 1  # one story: its title is the digest
     estimate = worst_cost("digest", llm, *digest_prompt(stories, prompts)) if llm is not None and budget else 0.0
-    if llm is not None and wanted and (budget is None or budget.reserve(estimate)):
-        if progress is not None:
+    if llm is not None and wanted and (digest_task is not None or budget is None or budget.reserve(estimate)):
+        if progress is not None and digest_task is None:
             progress.started("digest")
-        written = await write_digest(stories, llm, prompts, cache=cache)
+        written = await (digest_task if digest_task is not None else write_digest(stories, llm, prompts, cache=cache))
         if progress is not None:
             progress.finished("digest", ok=written.text is not None, tokens=written.usage.total_tokens)
         rejected += written.rejected

@@ -118,3 +118,28 @@ def test_one_bad_narrative_in_a_call_is_rejected_and_re_asked_alone(tmp_path: Pa
     assert {s["title"]: s["summary_origin"] for s in narrated(again)} == {
         t: s["summary_origin"] for t, s in by_title.items()
     }
+
+
+def test_the_digest_goes_out_with_the_narratives_and_the_brief_is_unchanged(tmp_path: Path) -> None:
+    """The digest reads titles and facts only, so without a budget it is asked alongside the narratives (one
+    round trip, not two); with a budget it waits its turn. Either way the brief is the same."""
+    from scripted_endpoint import is_digest
+
+    paths = two_sources_each(tmp_path / "in", 3)
+    latency = 0.4
+    briefs, arrivals = [], []
+    for budget in (None, 100.0):
+        with ScriptedEndpoint(well_behaved, latency=latency) as ep:
+            req = BriefRequest(
+                inputs=[str(p) for p in paths], out=tmp_path / f"o{budget}", base_url=ep.base_url, model="scripted",
+                mode="json", concurrency=4, narrative=True, quiet=True, use_cache=False, budget=budget,
+            )  # fmt: skip
+            assert run_brief(req) == 0
+            times = dict(zip((id(q) for q in ep.requests), ep.times, strict=True))
+            narrative = min(times[id(q)] for q in ep.requests if is_narrative(q))
+            arrivals.append(times[id(next(q for q in ep.requests if is_digest(q)))] - narrative)
+        b = json.loads((tmp_path / f"o{budget}" / "brief.json").read_text(encoding="utf-8"))
+        briefs.append((b["digest"], b["digest_origin"], [(s["title"], s["summary"]) for s in b["stories"]]))
+    assert briefs[0] == briefs[1] and briefs[0][1] == "llm"
+    assert arrivals[0] < latency / 2  # alongside the narratives
+    assert arrivals[1] >= latency  # after them: the budget reserves in order
