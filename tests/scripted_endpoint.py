@@ -97,6 +97,8 @@ def _message_texts(request: dict[str, Any]) -> list[str]:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog is 5: 32 clients connecting at once lost SYNs and waited 1 s to retry.
+    request_queue_size = 128
     endpoint: ScriptedEndpoint
 
 
@@ -110,6 +112,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        # As real servers do: headers and body are two writes, and with Nagle on the body waited for the
+        # client's delayed ACK, 40 ms a response on Linux (measured: 44 ms over the scripted latency).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.endpoint._track(self.connection, add=True)
 
     def finish(self) -> None:
