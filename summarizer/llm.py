@@ -173,6 +173,7 @@ class CallScope:
     last_content: str = ""
     attempt: int = 1
     failures: list[FailedAttempt] = field(default_factory=list)
+    holding_slot: bool = False  # an in-flight slot taken for the next HTTP call (LLM.max_in_flight)
 
 
 _scope: contextvars.ContextVar[CallScope | None] = contextvars.ContextVar("summarizer_call_scope", default=None)
@@ -486,7 +487,11 @@ class LLM:
         self._start = start
         self._started = start is None
         self._start_lock: Any = None
-        self._client: tuple[Any, Any] | None = None  # (aiohttp session, its event loop), made on first use
+        self._client: tuple[Any, Any, Any] | None = None  # (aiohttp session, its loop, slots), made on first use
+        # HTTP calls in flight at once, across every task (None: unbounded here, the caller bounds them).
+        # A slot is taken before the request is built and given back once its answer is in (an error
+        # keeps it until handled): articles waiting for one are already segmented and prompted.
+        self.max_in_flight: int | None = None
         # Which of the endpoint's forms this server takes: a 400 moves on, and the choice is kept.
         self._form = 0
 
@@ -520,16 +525,18 @@ class LLM:
             connector=aiohttp.TCPConnector(limit=1000, limit_per_host=0),
             trust_env=True,  # proxies from the environment, as the SDK's httpx client takes them
         )
-        return session, asyncio.get_running_loop()
+        slots = asyncio.Semaphore(self.max_in_flight) if self.max_in_flight else None
+        return session, asyncio.get_running_loop(), slots
 
-    async def _session(self) -> Any:
+    def _session(self) -> tuple[Any, Any]:
+        """(the aiohttp session, the in-flight slots or None) for the running event loop."""
         import asyncio
 
         if self._client is not None and self._client[1] is not asyncio.get_running_loop():
             self._client = None  # made in an earlier event loop, which has ended
         if self._client is None:
             self._client = self._make_client()
-        return self._client[0]
+        return self._client[0], self._client[2]
 
     @property
     def started(self) -> bool:
@@ -549,6 +556,19 @@ class LLM:
             self.endpoint.base_url = await asyncio.to_thread(self._start)
             self._started = True
 
+    async def _hold_slot(self, scope: CallScope) -> None:
+        """Take an in-flight slot for this attempt's first HTTP call (its answer gives it back)."""
+        _, slots = self._session()
+        if slots is not None and not scope.holding_slot:
+            await slots.acquire()
+            scope.holding_slot = True
+
+    def _drop_slot(self, scope: CallScope) -> None:
+        """Give back a slot no HTTP call used (the attempt ended before sending)."""
+        if scope.holding_slot and self._client is not None and self._client[2] is not None:
+            self._client[2].release()
+        scope.holding_slot = False
+
     def cost_of(self, prompt_tokens: int, completion_tokens: int) -> float:
         return self._cost(self.endpoint.model, prompt_tokens, completion_tokens) if self._cost else 0.0
 
@@ -566,10 +586,20 @@ class LLM:
 
         url = self.endpoint.base_url.rstrip("/") + "/chat/completions"
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        session = await self._session()
+        session, slots = self._session()
+        scope = _scope.get()
+        if slots is not None and not (scope is not None and scope.holding_slot):
+            await slots.acquire()  # a transport retry after a failure that gave the slot back, or no scope
+            if scope is not None:
+                scope.holding_slot = True
         try:
-            async with session.post(url, data=data, headers={"Content-Type": "application/json"}) as resp:
-                status, headers, content = resp.status, resp.headers, await resp.read()
+            try:
+                async with session.post(url, data=data, headers={"Content-Type": "application/json"}) as resp:
+                    status, headers, content = resp.status, resp.headers, await resp.read()
+            except BaseException:
+                if slots is not None and scope is None:
+                    slots.release()
+                raise
         except TimeoutError as err:  # aiohttp's read and connect timeouts are TimeoutErrors
             raise openai.APITimeoutError(request=httpx2.Request("POST", url)) from err
         except Exception as err:
@@ -577,11 +607,20 @@ class LLM:
         if isinstance(content, str):  # a vcrpy replay may hand back text
             content = content.encode("utf-8")
         if status >= 400:
+            # The slot is kept: a refused form must be known before another call is built (structured
+            # gives it back), and a retry after a 429 or 5xx waits in it, as it did in the article's.
+            if slots is not None and scope is None:
+                slots.release()
             # The SDK's error classes want an httpx response (Retry-After is read from its headers).
             response = httpx2.Response(
                 status, headers=list(headers.items()), content=content, request=httpx2.Request("POST", url)
             )
             raise _status_error(response) from None
+        if slots is not None:  # the answer is in: the next call may go out while this one is checked
+            slots.release()
+            if scope is not None:
+                scope.holding_slot = False
+
         try:
             return json.loads(content)
         except ValueError:
@@ -713,6 +752,8 @@ class LLM:
             n = 1
             while n <= max_reasks + 1:
                 scope.attempt = n
+                # The slot first, then the form: a refusal that came back meanwhile has changed it.
+                await self._hold_slot(scope)
                 form = self.form
                 mode_name, extra = ep.profile.structured_request(form, schema, response_model.__name__)
                 kwargs: dict[str, Any] = {
@@ -753,6 +794,7 @@ class LLM:
             result.error = "output truncated (finish_reason=length)"
             scope.failures.append(FailedAttempt(scope.attempt, _content_of(exc.completion), [result.error]))
         finally:
+            self._drop_slot(scope)
             _scope.reset(token)
             _validation.reset(checking)
         result.usage = scope.usage

@@ -147,7 +147,10 @@ async def _process(
         return await workers.segment(position[id(item)])
 
     stats = stats or RunStats()
-    sem = asyncio.Semaphore(max(1, options.concurrency))
+    # When the client bounds its calls in flight itself, twice as many articles may be under way: one is
+    # segmented and prompted, or its answer checked, while N calls are at the provider.
+    ahead = 2 if llm is not None and llm.max_in_flight else 1
+    sem = asyncio.Semaphore(max(1, options.concurrency) * ahead)
     in_flight = 0
     model = llm.endpoint.model if llm is not None else ""
 

@@ -107,6 +107,7 @@ def run_brief(req: BriefRequest) -> int:
                 narrative=req.narrative,
                 budget_usd=req.budget,
             )
+            llm.max_in_flight = options.concurrency  # calls at the provider at once, stories' calls too
 
             built: list[Brief] = []
 

@@ -274,6 +274,28 @@ def test_concurrency_bound_is_reached_and_never_exceeded(tmp_path: Path) -> None
     assert wall < calls * 0.3 / 4 * 1.6, (wall, calls)  # 0.9 s of calls at N=4 (one at a time: 3.6 s)
 
 
+def test_the_next_article_is_segmented_while_a_call_is_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client bounds its calls in flight (N) itself, so the next articles are segmented and prompted
+    while N calls are at the provider, instead of each in its call's slot."""
+    import summarizer.segment
+
+    paths = write_lee(tmp_path / "lee", 3)
+    real = summarizer.segment.segment
+    started: list[float] = []
+
+    def segment(*args: Any, **kwargs: Any) -> Any:
+        started.append(time.monotonic())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(summarizer.segment, "segment", segment)
+    latency = 0.4
+    with ScriptedEndpoint(well_behaved, latency=latency) as ep:
+        code, _ = brief(paths, ep.base_url, tmp_path / "out", use_cache=False, concurrency=1)
+        times = list(ep.times)
+    assert code == 0 and len(times) == 3 and ep.max_in_flight == 1  # one call at a time, never more
+    assert started[1] < times[0] + latency  # the second article was segmented before the first answer came
+
+
 # ---------------------------------------------------------------- 6. cache stats / clear
 
 
