@@ -46,6 +46,7 @@ from summarizer.quantities.lexicon import (
     MAGNITUDE_WORDS,
     MINUTE_AFTER_RE,
     MONTHS,
+    MOVED_UP_TO_RE,
     NAME_BEFORE_RE,
     NUM_RE,
     ONE_AFTER_RE,
@@ -485,6 +486,8 @@ def _read_quantity(text: str, atoms: list[_Atom], i: int, out: list[Quantity]) -
     qualifier, lo_f, hi_f = HEDGES[hedge] if hedge else ("exact", 1.0, 1.0)
     if hedge == "over" and DURATION_AFTER_RE.match(text, e):
         qualifier, lo_f, hi_f = "exact", 1.0, 1.0  # "over two seasons": a span of time, not a bound
+    if hedge == "up to" and hm and MOVED_UP_TO_RE.search(text, max(0, hm.start() - 40), hm.start()):
+        qualifier, lo_f, hi_f = "exact", 1.0, 1.0  # "moved Lyon up to 64 points": where it went, not a bound
     start = hm.start() if hm and hedge not in ("between", "from") else pre
 
     # Years: a bare 4-digit number with no unit or hedge, unless it clearly counts something.
