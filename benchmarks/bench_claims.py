@@ -120,7 +120,7 @@ def best_citations(claim: str, doc: Document) -> list[int]:
     """The sentences a careful model cites: the 1-2 sharing the most content words and figures with
     ``claim`` (the second only if it adds some), then, for a figure of the claim neither states, the
     best-overlapping sentence that states it (3 sentences at most)."""
-    from summarizer.quantities import cached_quantities
+    from summarizer.quantities import cached_quantities, scores
 
     words = _terms(claim)
     scored = sorted(((len(words & _terms(s.text)), -s.id) for s in doc.sentences), reverse=True)
@@ -140,6 +140,9 @@ def best_citations(claim: str, doc: Document) -> list[int]:
         stating = [(score, sid) for score, sid in scored if _states_figure(q, doc.sentences[-sid].text)]
         if stating:
             cited.append(-stating[0][1])
+    for pair in sorted(scores(claim)):  # and the sentence giving the score ("beat Stoke 2-1")
+        if len(cited) < 3 and not any(pair in scores(doc.sentences[i].text) for i in cited):
+            cited += [-sid for _, sid in scored if pair in scores(doc.sentences[-sid].text)][:1]
     return cited
 
 
@@ -207,6 +210,13 @@ def run(rows: Sequence[Row], limit_print: int = 0) -> dict[str, Any]:
             _, grounded = claims.entity_problems(case.sentence, cited, context)
             share, _ = verify.content_support(case.sentence, cited, grounded)
             sweep.append((case.correct, case.error, all(p.part == "content" for p in problems), share))
+            if case.correct:
+                # Beyond the article: a name or too many content words that no sentence of it holds. No check
+                # bound to the source can keep such a sentence without keeping the same kind of error.
+                names, whole_grounded = claims.entity_problems(case.sentence, context)
+                whole_share, _ = verify.content_support(case.sentence, context, whole_grounded)
+                beyond = bool(names) or whole_share < MIN_WORD_SUPPORT
+                totals.update(["beyond", f"beyond:{case.origin}"] if beyond else [])
             for name, check in checkers.items():
                 ok = check(case, doc)
                 passed[name].update(g for g in groups if ok)
@@ -244,8 +254,12 @@ def report(res: dict[str, Any]) -> None:
             f"{'  catch ' + o:28}",
             *(f"{pct(totals['error:' + o] - passed[k]['error:' + o], totals['error:' + o]):>20}" for k in passed),
         )
-    for t in sorted(t for t in totals if ":" not in t and t not in ("correct", "error")):
+    for t in sorted(t for t in totals if ":" not in t and t not in ("correct", "error", "beyond")):
         print(f"{'  catch ' + t:28}", *(f"{pct(totals[t] - passed[k][t], totals[t]):>20}" for k in passed))
+    print(f"{'  beyond the article':28}", f"{pct(totals['beyond'], totals['correct']):>20}",
+          f"  correct sentences with a name or content no sentence of the article holds "
+          f"(xsum {totals['beyond:xsum']}, cnndm {totals['beyond:cnndm']}): the most a source-bound check can "
+          f"keep is {100 * (1 - totals['beyond'] / totals['correct']):.1f}%")  # fmt: skip
     w = res["whole"]
     n = w["new"]["n"]  # summaries
     print()

@@ -179,7 +179,8 @@ _NEG = re.compile(
     r"|\b(?:den(?:y|ies|ied|ying)|fail(?:s|ed|ing)?\s+to|refus(?:e|es|ed|ing)\s+to)\b"
 )
 # A dropped negation is read only from these: "denied murder" or "without charge" govern too loosely.
-_STRICT_NEG = re.compile(rf"(?i)\b(?:not|never|{_NO})|n['’]t\b")
+_STRICT_NEG = re.compile(rf"(?i)\b(?:not|never|{_NO})\b|n['’]t\b")
+_NEGATED = re.compile(rf"(?i)(?:\b(?:not|never|{_NO})\b|n['’]t\b).{{0,40}}")  # a cue and what it governs
 
 
 def _governed(text: str, cue: re.Pattern[str]) -> set[str]:
@@ -199,18 +200,29 @@ def _quoted(claim: str, cue: re.Match[str], source: str) -> bool:
     return len(phrase) >= 2 and f" {' '.join(_key(t) for t in phrase)} " in _vocabulary(source)[2]
 
 
-def negation_problems(claim: str, cited: str, context: str = "") -> list[str]:
+def negation_problems(claim: str, cited: str, context: str = "", items: Sequence[str] = ()) -> list[str]:
     """A negation the claim adds (unless the cited text or the article states that negated phrase word for
-    word), or one of the cited text's it drops from a verb the claim states."""
+    word), or one of the cited text's it drops from a verb the claim states. ``items`` are the cited sentences
+    one by one: a verb one of them negates may be stated plainly by another that is at least as close to the
+    claim ("to lose five derbies" beside "never lost five straight matches")."""
     claim_neg = _NEG.search(claim)
     if claim_neg and not _NEG.search(cited) and not _quoted(claim, claim_neg, f"{cited} {context}"):
         return [f"the claim says {claim_neg.group(0)!r}; the cited text states no negation"]
     if claim_neg:
         return []
     claim_lemmas = _vocabulary(claim)[1]
-    dropped = sorted(w for w in _governed(cited, _STRICT_NEG) if w in claim_lemmas)
+    dropped = {w for w in _governed(cited, _STRICT_NEG) if w in claim_lemmas}
+    if dropped and len(items) > 1:
+
+        def overlap(text: str) -> int:
+            return len(claim_lemmas & _vocabulary(text)[1])
+
+        for w in list(dropped):
+            negating = max((overlap(t) for t in items if w in _governed(t, _STRICT_NEG)), default=0)
+            if any(overlap(t) >= negating and w in _vocabulary(_NEGATED.sub(" ", t))[1] for t in items):
+                dropped.discard(w)
     if dropped:
-        return [f"the cited text negates {', '.join(dropped)}; the claim does not"]
+        return [f"the cited text negates {', '.join(sorted(dropped))}; the claim does not"]
     return []
 
 
@@ -220,10 +232,10 @@ def negation_problems(claim: str, cited: str, context: str = "") -> list[str]:
 # reported speech it is the future ("he said he would leave" -> "he will leave"). "more likely to" compares.
 _INTENT = r"(?:want|hope|aim|plan|pledge|vow|promise|intend|threaten|propose|seek)(?:s|ed|d|ned)?\s+to|sought\s+to"
 _HEDGE = re.compile(
-    r"\b(?:may|might|could|possibly|perhaps|(?<!more\s)(?<!less\s)(?<!most\s)(?:un)?likely|probably|"
+    r"\b(?:may|(?i:might|could|possibly|perhaps|(?<!more\s)(?<!less\s)(?<!most\s)(?:un)?likely|probably|"
     r"reportedly|allegedly|alleged|suspected(?:\s+of)?|on\s+suspicion\s+of|accused\s+of|charged\s+with|"
     r"on\s+charges?|(?:believed|thought|said|understood|rumou?red)\s+to|considering|"
-    rf"(?:is|are|was|were)\s+(?:expected|set)\s+to|{_INTENT}|if|unless|whether)\b"
+    rf"(?:is|are|was|were)\s+(?:expected|set)\s+to|{_INTENT}|if|unless|whether))\b"
 )
 _DETERMINERS = wordset("""the a an this that its their his her our your each every""")
 
@@ -274,7 +286,9 @@ def speakers(text: str) -> list[list[str]]:
             start = m.start(m.lastindex or 1)
             span = [_key(t) for t in _TOKEN.findall(name) if is_proper(t)]
             span = [t for t in span if t not in _HONORIFICS and t not in STOP_WORDS]
-            described = len(span) == 1 and not name.isupper() and re.search(r"(?i)\bthe\s+$", text[:start])
+            # "The Frenchman says": a description, like "the striker"; "the Kremlin said" names its speaker.
+            described = (len(span) == 1 and span[0].endswith(("man", "men")) and
+                         re.search(r"(?i)\bthe\s+\S+$", f" {text[:start]}{name}"))  # fmt: skip
             if span and not described:
                 out.append(span)
     return out

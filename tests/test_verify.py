@@ -242,6 +242,15 @@ def test_a_number_inside_a_name_counts_nothing() -> None:
     assert "number" in parts("It will take six months.", ["It could take up to six months."])
 
 
+def test_a_score_must_be_the_evidences_and_a_match_minute_is_an_ordinal() -> None:
+    cited = ["QPR's Clint Hill scored just after half-time to make it 2-2 in a 2-2 draw."]
+    assert parts("Clint Hill scored just after half-time to make it 2 - 2.", cited) == []
+    assert parts("Clint Hill scored just after half-time to make it 3 - 2.", cited) == ["identifier"]
+    winner = ["Cesc Fabregas scored an 87 minute winner at Loftus Road."]
+    assert parts("Cesc Fabregas scored an 87th minute winner at Loftus Road.", winner) == []
+    assert parts("Cesc Fabregas scored an 88th minute winner at Loftus Road.", winner) == ["number"]
+
+
 def test_derived_forms_support_content() -> None:
     cited = ["46 - the days the tournament lasts, beginning on April 8 and ending on May 24."]
     assert parts("The tournament begins on April 8 and ends on May 24.", cited) == []

@@ -298,6 +298,7 @@ DURATION_AFTER_RE = re.compile(
     r"(?i)[ \t]*-?[ \t]*(?:seasons?|years?|months?|weeks?|days?|decades?|centuries|campaigns?|terms?)\b"
 )
 # "a seventh-minute lead" is the seventh minute, not a fraction.
+MATCH_MINUTE_RE = re.compile(r"[ \t]+minute\b(?![ \t]+(?:walk|drive|ride|flight|break|delay|silence|video))")
 MINUTE_AFTER_RE = re.compile(r"[ \t]*-?[ \t]*minutes?\b")
 # "world number one", "No. 10": a rank or a name, not a count.
 RANK_BEFORE_RE = re.compile(r"(?i)\b(?:number|no\.)[ \t]+$")
