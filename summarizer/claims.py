@@ -241,9 +241,12 @@ _DETERMINERS = wordset("""the a an this that its their his her our your each eve
 
 
 def _as_verb(claim: str, word_lemma: str) -> bool:
-    """Whether ``claim`` uses a word of this lemma other than as a noun after a determiner ("the end")."""
+    """Whether ``claim`` states a word of this lemma as a fact: not as a noun after a determiner ("the end"),
+    nor as an infinitive ("the go-ahead to launch" states no launch)."""
     toks = _TOKEN.findall(claim)
-    return any(lemma(t) == word_lemma and not (i and _key(toks[i - 1]) in _DETERMINERS) for i, t in enumerate(toks))
+    return any(
+        lemma(t) == word_lemma and not (i and _key(toks[i - 1]) in _DETERMINERS | {"to"}) for i, t in enumerate(toks)
+    )
 
 
 def modality_problems(claim: str, cited: str) -> list[str]:
@@ -252,7 +255,10 @@ def modality_problems(claim: str, cited: str) -> list[str]:
         return []
     claim_lemmas = _vocabulary(claim)[1]
     for m in _HEDGE.finditer(cited):
-        for w in _TOKEN.findall(cited[m.end() : m.end() + 30])[:3]:
+        # A figure right after the hedge is what it hedges ("thought to be about 70,000 coins"): the number
+        # check reads that hedge itself.
+        window = re.split(r"\d", cited[m.end() : m.end() + 30], maxsplit=1)[0]
+        for w in _TOKEN.findall(window)[:3]:
             # A name after the hedge is who it is about ("if Israel agreed"), not what is hedged.
             if not is_content(w) or w[:1].isupper():
                 continue

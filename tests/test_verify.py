@@ -199,6 +199,12 @@ def test_modality_knows_tenses_allegations_and_comparisons() -> None:
     could = ["Sagna could end the season without a trophy after leaving Arsenal at the end of last season."]
     assert parts("Sagna left Arsenal at the end of last season.", could) == []
     assert parts("Sagna will end the season without a trophy.", could) == ["modality"]
+    # An infinitive states no fact; a hedged figure is the number check's ("thought to be about 70,000").
+    likely = ["The mission was approved on Thursday and will likely launch by 2022."]
+    assert parts("The mission was approved on Thursday to launch by 2022.", likely) == []
+    assert parts("The mission was approved on Thursday and launched in 2022.", likely) == ["modality"]
+    coins = ["There are thought to be about 70,000 coins in the hoard; the team removed 55,014 coins."]
+    assert parts("The team removed 55,014 coins from the hoard.", coins) == []
 
 
 def test_an_unnamed_speaker_in_the_cited_text_leaves_the_name_to_the_entity_check() -> None:
@@ -384,5 +390,5 @@ def test_claim_subset_meets_its_floor() -> None:
     cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     res = evaluate_subset(cases)
     assert res["correct"] == 50 and res["error"] == 50
-    # The full data gives yield 83.7 % and catch 77.0 % (README); this sample sits a little below (76 % / 70 %).
+    # The full data gives yield 83.9 % and catch 77.0 % (README); this sample sits a little below (76 % / 70 %).
     assert res["yield"] >= 0.75 and res["catch"] >= 0.65, res
