@@ -14,7 +14,7 @@ import base64
 import hashlib
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from summarizer.changes import display_order
 from summarizer.models import Article, ArticleRef, Brief, BriefFact, Citation, Conflict, Story, StoryChange
@@ -451,6 +451,11 @@ def render_html(brief: Brief, articles: Mapping[str, Article], *, max_facts: int
     """The whole brief as one HTML page; ``articles`` supply the source texts the markers point into.
 
     Each story shows its ``max_facts`` top-ranked facts; the rest are one click away (``<details>``)."""
+    return "".join(html_chunks(brief, articles, max_facts=max_facts))
+
+
+def html_chunks(brief: Brief, articles: Mapping[str, Article], *, max_facts: int = 6) -> Iterator[str]:
+    """:func:`render_html` piece by piece: the source texts, most of a big brief, one article at a time."""
     ctx = _Ctx(brief, articles)
     script_hash = base64.b64encode(hashlib.sha256(_JS.encode("utf-8")).digest()).decode("ascii")
     csp = (
@@ -509,21 +514,22 @@ def render_html(brief: Brief, articles: Mapping[str, Article], *, max_facts: int
     body.append(_audit(brief, ctx))
     if articles:
         body.append('<h2 class="texts">Source texts</h2>')
-    for aid, art in articles.items():
-        when = art.date.isoformat() if art.date else "date unknown"
-        body.append(
-            f'<section class="source" id="src-{e(aid)}"><h3>[{ctx.numbers[aid]}] {e(art.title)}</h3>'
-            f'<p class="meta">{e(when)} · <code>{e(art.path)}</code> · '
-            f'<a class="back" href="#digest">back to top</a></p>'
-            f'<div class="text">{_source_text(art, cited.get(aid, []))}</div></section>'
-        )
 
-    return (
+    yield (
         "<!doctype html>\n"
         '<html lang="en"><head><meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{e(csp)}">\n'
         f"<title>{e(brief.title)}</title>\n<style>{_CSS}</style></head>\n"
-        "<body><main>\n" + "\n".join(body) + "\n</main>\n"
-        f"<script>{_JS}</script>\n</body></html>\n"
+        "<body><main>\n"
     )
+    yield "\n".join(body)
+    for aid, art in articles.items():
+        when = art.date.isoformat() if art.date else "date unknown"
+        yield (
+            f'\n<section class="source" id="src-{e(aid)}"><h3>[{ctx.numbers[aid]}] {e(art.title)}</h3>'
+            f'<p class="meta">{e(when)} · <code>{e(art.path)}</code> · '
+            f'<a class="back" href="#digest">back to top</a></p>'
+            f'<div class="text">{_source_text(art, cited.get(aid, []))}</div></section>'
+        )
+    yield f"\n</main>\n<script>{_JS}</script>\n</body></html>\n"
