@@ -218,9 +218,9 @@ REJECTED_FAITHFUL: set[str] = set()  # articles whose faithful answer our in-loo
 def offline_pipeline(paths: list[Path]) -> dict[str, float]:
     """Seconds per stage for what a run does besides waiting for the LLM, over all ``paths``.
 
-    Article by article, as the real run holds them (``pipeline.segment_and_process``): each Document
-    lives while its article is processed, and only its evidence (``merge.article_evidence``) and result
-    are kept for cluster, merge and render. Each stage is timed around its own call.
+    Held as the real run holds them (``pipeline.segment_and_process``): a Document lives while its
+    article is processed, and only its evidence (``merge.article_evidence``) and result are kept for
+    cluster, merge and render.
     """
     import json
 
@@ -236,6 +236,7 @@ def offline_pipeline(paths: list[Path]) -> dict[str, float]:
     from summarizer.segment import segment
     from summarizer.templates import Prompts
     from summarizer.verify import verify_extraction
+    from summarizer.workers import CHUNK
 
     names = ["load", "segment", "build prompt", "cache key", "validate (in-loop checks)", "verify",
              "keep evidence (trim quotes, support)", "cluster+merge", "render"]  # fmt: skip
@@ -248,37 +249,38 @@ def offline_pipeline(paths: list[Path]) -> dict[str, float]:
     t["load"] = clock() - s
     kept: list[ArticleEvidence] = []
     results: list[ArticleResult] = []
-    for article in loaded.articles:
-        s0 = clock()
-        d = segment(article)
-        s1 = clock()
-        user = build_prompt(d, prompts)[1]
-        s2 = clock()
-        cache_key_for(d, "scripted", prompts)
-        s3 = clock()
+    # A chunk of articles at a time, as the run's segmentation workers hand them over; its Documents go
+    # before the next chunk, so what is held is what the run holds.
+    for at in range(0, len(loaded.articles), CHUNK):
+        s = clock()
+        docs = [segment(a) for a in loaded.articles[at : at + CHUNK]]
+        t["segment"] += clock() - s
+        s = clock()
+        users = [build_prompt(d, prompts)[1] for d in docs]
+        t["build prompt"] += clock() - s
+        s = clock()
+        for d in docs:
+            cache_key_for(d, "scripted", prompts)
+        t["cache key"] += clock() - s
         # What a faithful model would answer (the scripted responder's own logic, not timed).
-        answer = json.dumps(well_behaved({"messages": [{"role": "user", "content": user}]}))
+        answers = [json.dumps(well_behaved({"messages": [{"role": "user", "content": u}]})) for u in users]
         # In a live run the answer is validated with the article in context (our checks inside instructor's
         # re-ask loop), then verified again by verify_extraction: both are per-article CPU.
-        s4 = clock()
-        try:
-            CheckedExtraction.model_validate_json(answer, context={"document": d})
-        except ValidationError:
-            REJECTED_FAITHFUL.add(d.article.path)  # would be re-asked in a live run
-        s5 = clock()
-        extraction = LLMExtraction.model_validate_json(answer)
-        s6 = clock()
-        result = verify_extraction(extraction, d, attempt=1)
-        s7 = clock()
-        kept.append(article_evidence(result, d))
-        s8 = clock()
-        results.append(result)
-        t["segment"] += s1 - s0
-        t["build prompt"] += s2 - s1
-        t["cache key"] += s3 - s2
-        t["validate (in-loop checks)"] += s5 - s4
-        t["verify"] += s7 - s6
-        t["keep evidence (trim quotes, support)"] += s8 - s7
+        s = clock()
+        for d, answer in zip(docs, answers, strict=True):
+            try:
+                CheckedExtraction.model_validate_json(answer, context={"document": d})
+            except ValidationError:
+                REJECTED_FAITHFUL.add(d.article.path)  # would be re-asked in a live run
+        t["validate (in-loop checks)"] += clock() - s
+        extractions = [LLMExtraction.model_validate_json(a) for a in answers]
+        s = clock()
+        chunk = [verify_extraction(e, d, attempt=1) for e, d in zip(extractions, docs, strict=True)]
+        t["verify"] += clock() - s
+        s = clock()
+        kept += [article_evidence(r, d) for r, d in zip(chunk, docs, strict=True)]
+        t["keep evidence (trim quotes, support)"] += clock() - s
+        results += chunk
 
     s = clock()
     brief = build_brief_sync(kept, results, None, prompts, Options(narrative=False))
