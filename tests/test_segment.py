@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from conftest import AP, BBC
+from conftest import AP, BBC, lee_corpus
 
 from summarizer.load import load_inputs
 from summarizer.models import Article
@@ -77,19 +77,9 @@ def _ours(paragraph: str, offset: int) -> list[tuple[str, str, int]]:
     return [(t.spacing, t.value, t.offset) for t in tokens(paragraph, offset)]
 
 
-def _lee_texts() -> list[str]:
-    import os
-    from pathlib import Path
-
-    import gensim
-
-    path = Path(os.path.dirname(gensim.__file__)) / "test" / "test_data" / "lee_background.cor"
-    return [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
-
-
 def test_fast_tokenizer_gives_syntoks_tokens_on_real_texts() -> None:
     """Our tokenizer is syntok's with a fast path: the tokens (spacing, value, offset) must be the same."""
-    texts = [AP.read_text(encoding="utf-8"), BBC.read_text(encoding="utf-8"), *_lee_texts()]
+    texts = [AP.read_text(encoding="utf-8"), BBC.read_text(encoding="utf-8"), *lee_corpus()]
     for k, text in enumerate(texts):
         assert _ours(text, 0) == _syntok_tokens(text, 0)
         assert _ours(text, k % 7) == _syntok_tokens(text, k % 7)  # paragraphs after the first have offsets
@@ -117,7 +107,7 @@ def test_sentences_are_syntoks_on_real_texts() -> None:
     """split_sentences is syntok's analyze, span for span."""
     from syntok import segmenter
 
-    for text in [AP.read_text(encoding="utf-8"), BBC.read_text(encoding="utf-8"), *_lee_texts()[:100]]:
+    for text in [AP.read_text(encoding="utf-8"), BBC.read_text(encoding="utf-8"), *lee_corpus()[:100]]:
         expected = []
         for paragraph in segmenter.analyze(text):
             for sentence in paragraph:
