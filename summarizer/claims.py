@@ -200,13 +200,18 @@ def _quoted(claim: str, cue: re.Match[str], source: str) -> bool:
     return len(phrase) >= 2 and f" {' '.join(_key(t) for t in phrase)} " in _vocabulary(source)[2]
 
 
+@functools.lru_cache(maxsize=16384)
+def _negation(text: str) -> re.Match[str] | None:
+    return _NEG.search(text)
+
+
 def negation_problems(claim: str, cited: str, context: str = "", items: Sequence[str] = ()) -> list[str]:
     """A negation the claim adds (unless the cited text or the article states that negated phrase word for
     word), or one of the cited text's it drops from a verb the claim states. ``items`` are the cited sentences
     one by one: a verb one of them negates may be stated plainly by another that is at least as close to the
     claim ("to lose five derbies" beside "never lost five straight matches")."""
-    claim_neg = _NEG.search(claim)
-    if claim_neg and not _NEG.search(cited) and not _quoted(claim, claim_neg, f"{cited} {context}"):
+    claim_neg = _negation(claim)
+    if claim_neg and not _negation(cited) and not _quoted(claim, claim_neg, f"{cited} {context}"):
         return [f"the claim says {claim_neg.group(0)!r}; the cited text states no negation"]
     if claim_neg:
         return []
@@ -238,6 +243,23 @@ _HEDGE = re.compile(
     rf"(?:is|are|was|were)\s+(?:expected|set)\s+to|{_INTENT}|if|unless|whether))\b"
 )
 _DETERMINERS = wordset("""the a an this that its their his her our your each every""")
+# Words one of which every hedge holds: most sentences have none, and the regex is costly (~60 µs a sentence).
+_HEDGE_WORDS = wordset(
+    """may might could possibly perhaps likely unlikely probably reportedly allegedly alleged suspected suspicion
+    accused charged charge charges believed thought understood rumoured rumored considering expected set want
+    wants wanted hope hopes hoped aim aims aimed plan plans planned pledge pledges pledged vow vows vowed promise
+    promises promised intend intends intended threaten threatens threatened propose proposes proposed seek seeks
+    sought if unless whether"""
+)
+_LOWER_WORD = re.compile(r"[a-z]+")
+
+
+@functools.lru_cache(maxsize=16384)
+def _hedged(text: str) -> bool:
+    low = text.lower()
+    if "said to" not in low and _HEDGE_WORDS.isdisjoint(_LOWER_WORD.findall(low)):
+        return False
+    return _HEDGE.search(text) is not None
 
 
 def _as_verb(claim: str, word_lemma: str) -> bool:
@@ -251,7 +273,7 @@ def _as_verb(claim: str, word_lemma: str) -> bool:
 
 def modality_problems(claim: str, cited: str) -> list[str]:
     """A possibility in the evidence stated as a fact: the hedged word appears in the claim with no hedge."""
-    if _HEDGE.search(claim) or not _HEDGE.search(cited):
+    if _hedged(claim) or not _hedged(cited):
         return []
     claim_lemmas = _vocabulary(claim)[1]
     for m in _HEDGE.finditer(cited):
@@ -283,6 +305,11 @@ _SPEAKER_AFTER = re.compile(
 _SPEECH = re.compile(rf"\b(?:according\s+to|{_SAY})\b")
 
 
+@functools.lru_cache(maxsize=16384)
+def _quotes_someone(text: str) -> bool:
+    return _SPEECH.search(text) is not None
+
+
 def speakers(text: str) -> list[list[str]]:
     """Named speakers of ``text`` (proper names only: "the Frenchman", "locals", "sources" are descriptions)."""
     out: list[list[str]] = []
@@ -311,9 +338,11 @@ def _names_a_speaker(text: str) -> bool:
 def attribution_problems(claim: str, cited: str) -> list[str]:
     """The claim's named speaker must be named near a speech verb of the cited text (60 characters either side).
     When the cited text names no speaker ("the council said", "they say"), who spoke is the entity check's."""
-    said = speakers(claim)
-    if not said or not _SPEECH.search(cited):
-        return []  # no speaker named, or the cited text quotes no one: the entity check covers the name
+    if not _quotes_someone(cited):
+        return []  # the cited text quotes no one: the entity check covers the name
+    said = speakers(claim) if _quotes_someone(claim) else []
+    if not said:
+        return []  # no speaker named
     regions = " ".join(cited[max(0, m.start() - 60) : m.end() + 60] for m in _SPEECH.finditer(cited))
     for span in said:
         if not any(token_grounded(t, regions) for t in span) and _names_a_speaker(cited):

@@ -321,6 +321,7 @@ _INJECTION = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=16384)
 def addresses_the_model(text: str) -> bool:
     return _INJECTION.search(text) is not None
 
