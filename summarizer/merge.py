@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from summarizer.models import (
     Article,
+    ArticleEvidence,
     ArticleRef,
     ArticleResult,
     BriefFact,
+    Citation,
     Conflict,
     ConflictValue,
     Document,
     Fact,
+    Sentence,
     Story,
     outlet_name,
 )
@@ -237,14 +240,12 @@ def story_outlets(articles: Sequence[ArticleRef]) -> dict[str, str]:
 SUPPORT_MIN_WORDS = 6
 
 
-def support_sentences(result: ArticleResult, doc: Document) -> list[Fact]:
-    """An article's prose sentences that none of its facts quote, verbatim: they may corroborate another
-    source's fact ("debris fell on a shopping mall"), as figure-free sentences are no fact of their own."""
+def _support_candidates(result: ArticleResult, doc: Document) -> list[Sentence]:
     from summarizer.verify import addresses_the_model
 
     cited = {c.sentence for f in result.facts for c in f.citations}
     return [
-        Fact(id=f"{doc.article.id}-s{s.id}", text=s.text, citations=[doc.quote(s.id)], origin="extractive")
+        s
         for s in doc.sentences
         if s.id not in cited
         and len(s.text.split()) >= SUPPORT_MIN_WORDS
@@ -253,27 +254,82 @@ def support_sentences(result: ArticleResult, doc: Document) -> list[Fact]:
     ]
 
 
-def build_stories(results: Sequence[ArticleResult], docs: Mapping[str, Document]) -> list[Story]:
-    """Cluster, reconcile and order; narratives are composed here and may be replaced by the LLM's."""
+def support_sentences(result: ArticleResult, doc: Document) -> list[Fact]:
+    """An article's prose sentences that none of its facts quote, verbatim: they may corroborate another
+    source's fact ("debris fell on a shopping mall"), as figure-free sentences are no fact of their own."""
+    return [
+        Fact(id=f"{doc.article.id}-s{s.id}", text=s.text, citations=[doc.quote(s.id)], origin="extractive")
+        for s in _support_candidates(result, doc)
+    ]
+
+
+def article_evidence(result: ArticleResult, doc: Document) -> ArticleEvidence:
+    """What the later stages need of ``doc`` (see :class:`ArticleEvidence`), so the Document can go."""
+    from summarizer.reconcile import trim_quote
+
+    trimmed = {}
+    for k, fact in enumerate(result.facts):
+        cut = trim_quote(fact, doc)
+        if cut is not fact:
+            trimmed[k] = cut
+    support = [(s.id, s.start, s.end) for s in _support_candidates(result, doc)]
+    return ArticleEvidence(article=doc.article, support=support, trimmed=trimmed)
+
+
+def _support_facts(evidence: ArticleEvidence) -> list[Fact]:
+    """``support_sentences`` again, from the kept spans."""
+    a = evidence.article
+    out = []
+    for sid, start, end in evidence.support:
+        text = a.text[start:end]
+        cite = Citation(article=a.id, sentence=sid, start=start, end=end, quote=text)
+        out.append(Fact(id=f"{a.id}-s{sid}", text=text, citations=[cite], origin="extractive"))
+    return out
+
+
+def evidence_for(
+    results: Sequence[ArticleResult], docs: Iterable[Document | ArticleEvidence]
+) -> dict[str, ArticleEvidence]:
+    """Article id -> its evidence; Documents (callers that still hold them) are reduced here."""
+    by_id = {r.article.id: r for r in results}
+    out: dict[str, ArticleEvidence] = {}
+    for d in docs:
+        aid = d.article.id
+        if isinstance(d, ArticleEvidence):
+            out[aid] = d
+        elif aid in by_id:
+            out[aid] = article_evidence(by_id[aid], d)
+        else:
+            out[aid] = ArticleEvidence(article=d.article)
+    return out
+
+
+def build_stories(
+    results: Sequence[ArticleResult], docs: Mapping[str, ArticleEvidence] | Mapping[str, Document]
+) -> list[Story]:
+    """Cluster, reconcile and order; narratives are composed here and may be replaced by the LLM's.
+
+    ``docs``: article id -> its :class:`ArticleEvidence` (or its Document, reduced here)."""
     from summarizer.cluster import cluster_articles, story_weight
-    from summarizer.reconcile import reconcile, trim_quote
+    from summarizer.reconcile import reconcile
 
     by_id = {r.article.id: r for r in results}
-    articles: dict[str, Article] = {aid: d.article for aid, d in docs.items()}
-    body = {aid: d.article.text[d.article.body_start :] for aid, d in docs.items()}
+    kept = evidence_for(results, docs.values())
+    articles: dict[str, Article] = {aid: ev.article for aid, ev in kept.items()}
+    body = {aid: a.text[a.body_start :] for aid, a in articles.items()}
     groups = cluster_articles([(r.article.id, body[r.article.id]) for r in results])
     stories: list[Story] = []
     for group in groups:
         members = [by_id[a] for a in group]
         # Quoted sentences are cut to the clause carrying their figures where verify passes the cut.
         trimmed = [
-            r.model_copy(update={"facts": [trim_quote(f, docs[r.article.id]) for f in r.facts]})
-            if r.article.id in docs
+            r.model_copy(update={"facts": [ev.trimmed.get(k, f) for k, f in enumerate(r.facts)]})
+            if (ev := kept.get(r.article.id)) is not None
             else r
             for r in members
         ]
         support = (
-            {r.article.id: support_sentences(r, docs[r.article.id]) for r in members if r.article.id in docs}
+            {r.article.id: _support_facts(kept[r.article.id]) for r in members if r.article.id in kept}
             if len(members) > 1
             else None  # one source: nothing to corroborate
         )

@@ -217,6 +217,24 @@ class ArticleResult(BaseModel):
 # ---------------------------------------------------------------- cluster / merge
 
 
+class ArticleEvidence(BaseModel):
+    """What cluster, merge and render need of one article once it is extracted and verified.
+
+    A run keeps this, not the Document: the sentences no fact quotes are kept as spans into the article's
+    text (they may corroborate another source's fact), and the facts ``reconcile.trim_quote`` cuts are
+    cut while the Document is at hand. At 100,000 articles the Documents and their checks' memos were
+    most of the run's memory.
+    """
+
+    article: Article
+    support: list[tuple[int, int, int]] = Field(
+        default_factory=list, description="(sentence id, start, end) of sentences no fact quotes that may support one."
+    )
+    trimmed: dict[int, Fact] = Field(
+        default_factory=dict, description="Position in the result's facts -> that fact cut to its figures' clauses."
+    )
+
+
 class ConflictValue(BaseModel):
     value: str = Field(description="The figure as the source states it, e.g. 'at least 15'.")
     article: str

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from summarizer.models import (
     Article,
+    ArticleEvidence,
+    ArticleRef,
     ArticleResult,
     Brief,
     Document,
@@ -103,8 +105,12 @@ async def segment_and_process(
     progress: Progress | None = None,
     budget: Budget | None = None,
     stats: RunStats | None = None,
-) -> tuple[list[Document], list[ArticleResult]]:
-    """One verified ArticleResult per article: (documents, results), in input order.
+) -> tuple[list[ArticleEvidence], list[ArticleResult]]:
+    """One verified ArticleResult per article: (evidence, results), in input order.
+
+    Each article's Document lives only while its article is processed: what the later stages need of it
+    is kept as its :class:`ArticleEvidence` (``merge.article_evidence``), so a run of 100,000 articles
+    does not hold 100,000 segmentations until the brief is written.
 
     Each article is segmented inside its own task, when its turn for the LLM comes, so the segmenter's
     CPU runs while other articles wait on the provider instead of before the first call goes out. In a
@@ -134,8 +140,9 @@ async def _process(
     budget: Budget | None,
     stats: RunStats | None,
     workers: SegmentAhead | None,
-) -> tuple[list[Document], list[ArticleResult]]:
+) -> tuple[list[ArticleEvidence], list[ArticleResult]]:
     from summarizer.extract import extract, to_result
+    from summarizer.merge import article_evidence
     from summarizer.verify import verify_extraction
 
     # Where each article is in the list the workers segment (Documents need no segmenting).
@@ -154,7 +161,11 @@ async def _process(
     in_flight = 0
     model = llm.endpoint.model if llm is not None else ""
 
-    async def one(item: Document | Article) -> tuple[Document, ArticleResult]:
+    async def one(item: Document | Article) -> tuple[ArticleEvidence, ArticleResult]:
+        doc, result = await verified(item)
+        return article_evidence(result, doc), result  # the Document goes here
+
+    async def verified(item: Document | Article) -> tuple[Document, ArticleResult]:
         nonlocal in_flight
         article = item.article if isinstance(item, Document) else item
         key = _article_key(article, model, prompts) if (cache is not None and llm is not None) else None
@@ -217,7 +228,7 @@ def _segmented(item: Document | Article) -> Document:
 
 
 async def build_brief(
-    docs: Sequence[Document],
+    docs: Sequence[ArticleEvidence | Document],
     results: Sequence[ArticleResult],
     llm: LLM | None,
     prompts: Prompts,
@@ -229,8 +240,10 @@ async def build_brief(
     cache: ResultCache | None = None,
     progress: Progress | None = None,
 ) -> Brief:
-    """Stories, reconciled facts, conflicts, narratives and the digest from verified per-article results."""
-    from summarizer.merge import build_stories, digest
+    """Stories, reconciled facts, conflicts, narratives and the digest from verified per-article results.
+
+    ``docs``: each article's evidence as ``segment_and_process`` returns it (Documents are reduced here)."""
+    from summarizer.merge import build_stories, digest, evidence_for
     from summarizer.write import (
         Written,
         digest_prompt,
@@ -240,7 +253,7 @@ async def build_brief(
         write_narratives,
     )
 
-    by_id = {d.article.id: d for d in docs}
+    by_id = evidence_for(results, docs)
     stories = build_stories(results, by_id)
     rejected: list[Rejection] = [rej for r in results for rej in r.rejected]
     usage = Usage()
@@ -310,13 +323,18 @@ async def build_brief(
         digest=top,
         digest_origin=origin,
         engine=engine,
-        articles=[ref(d) for d in docs],
+        articles=[_ref(d.article) for d in docs],
         results=list(results),
         stories=stories,
         rejected=rejected,
         errors=list(errors),
         usage=usage,
     )
+
+
+def _ref(a: Article) -> ArticleRef:
+    """``verify.ref`` of the article's Document."""
+    return ArticleRef(id=a.id, path=a.path, title=a.title, date=a.date, url=a.url, outlet=a.outlet, undated=a.undated)
 
 
 def build_brief_sync(*args: Any, **kwargs: Any) -> Brief:

@@ -127,17 +127,28 @@ class EventTerms:
     sequence: tuple[str, ...]
 
 
+# text.WORD of three letters or more: the words event_terms keeps (a shorter run matches nothing at all).
+_EVENT_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{2,}")
+
+
+@functools.lru_cache(maxsize=65536)
+def _event_stem(word: str) -> str | None:
+    """The stem ``event_terms`` keeps for a word of three letters or more; None for a stop or generic word."""
+    return None if word.lower() in _STOP_OR_GENERIC else _stem(word)
+
+
 def event_terms(text: str) -> EventTerms:
     # One pass over the words: this runs for every fact and support sentence of every story.
     sequence: list[str] = []
     names: set[str] = set()
-    for m in _WORD.finditer(text):
-        w = m.group()
-        if len(w) <= 2 or w.lower() in _STOP_OR_GENERIC:
+    # A word at the very start of the text is no name for being capitalised.
+    first = 1 if _EVENT_WORD.match(text) is not None else 0
+    for k, w in enumerate(_EVENT_WORD.findall(text)):
+        s = _event_stem(w)
+        if s is None:
             continue
-        s = _stem(w)
         sequence.append(s)
-        if m.start() > 0 and w[0].isupper():
+        if k >= first and w[0].isupper():
             names.add(s)
     return EventTerms(frozenset(sequence), frozenset(names), tuple(sequence))
 
@@ -230,8 +241,12 @@ class ReconcileStats:
         return self.figure_comparisons + self.fact_comparisons
 
 
+_NATURAL = re.compile(r"^(\D*)(\d+)(.*)$")
+
+
+@functools.lru_cache(maxsize=65536)
 def _natural(article_id: str) -> tuple[str, int, str]:
-    m = re.match(r"^(\D*)(\d+)(.*)$", article_id)
+    m = _NATURAL.match(article_id)
     return (m.group(1), int(m.group(2)), m.group(3)) if m else (article_id, -1, "")
 
 

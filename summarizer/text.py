@@ -5,7 +5,8 @@
   words, whose meaning the number check owns.
 * :func:`lemma` — simplemma's English lemma, cached ("prisoners" -> "prisoner", "freed" -> "free");
   :func:`is_proper` — whether the lexicon knows a word as a name.
-* :func:`content_words` — the lemmas of a text's content words (cached per text).
+* :func:`content_words` — the lemmas of a text's content words (cached per text); :func:`stem` and
+  :func:`content_stems` — their Snowball stems, for derived forms a lemmatizer keeps apart.
 * :data:`MARKER` and :func:`marker_ids` — citation markers as models write them: ``[1]``, ``[1, 2]``,
   ``[1][2]``, ``[^3]``, ``[2-4]``; :func:`cited_sentences` gives each sentence its markers, a marker
   after the full stop belonging to the sentence before it.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from typing import Any
 
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 
@@ -91,6 +93,25 @@ def is_proper(word: str) -> bool:
 def is_content(word: str) -> bool:
     w = normal(word)
     return len(w) > 2 and w not in STOP_WORDS and w not in NUMBER_WORDS
+
+
+@functools.lru_cache(maxsize=65536)
+def stem(word_lemma: str) -> str:
+    """The Snowball (Porter 2) stem of a lemma: ties what a lemmatizer keeps apart ("beginning" / "begin",
+    "liberation" / "liberate"). Only ever a second chance after the lemmas differ."""
+    return _stemmer().stemWord(word_lemma)
+
+
+@functools.cache
+def _stemmer() -> Any:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=16384)
+def content_stems(text: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in content_words(text))
 
 
 @functools.lru_cache(maxsize=16384)

@@ -515,3 +515,30 @@ def test_support_sentences_corroborate_but_never_become_facts() -> None:
     (fact,) = facts  # the council sentence supports nothing and is not a fact
     assert fact.text == a1.text and fact.sources == ["a1", "a2"] and conflicts == []
     assert [c.quote for c in fact.citations] == [a1.text, sentences[0] + "."]
+
+
+def test_event_terms_are_the_plain_word_loops() -> None:
+    """event_terms' fast form (a regex for words of 3+ letters, a stem cache per word) equals the loop it replaced."""
+    from conftest import AP, BBC, lee_corpus
+
+    from summarizer.reconcile import _STOP_OR_GENERIC, EventTerms, _stem, event_terms
+    from summarizer.text import WORD
+
+    def reference(text: str) -> EventTerms:
+        sequence: list[str] = []
+        names: set[str] = set()
+        for m in WORD.finditer(text):
+            w = m.group()
+            if len(w) <= 2 or w.lower() in _STOP_OR_GENERIC:
+                continue
+            s = _stem(w)
+            sequence.append(s)
+            if m.start() > 0 and w[0].isupper():
+                names.add(s)
+        return EventTerms(frozenset(sequence), frozenset(names), tuple(sequence))
+
+    texts = [AP.read_text(encoding="utf-8"), BBC.read_text(encoding="utf-8"), *lee_corpus()]
+    texts += [t[k:] for t in texts[:40] for k in (1, 2, 3, 5)]  # starting inside or right before a word
+    texts += ["Ab cd", "Abc", "The Kyiv", "x-Ray's Kyiv", "ab'-cd Kyiv’s", "   Kyiv", "1Kyiv", ""]
+    for text in texts:
+        assert event_terms(text) == reference(text), text[:80]

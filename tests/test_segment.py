@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from conftest import AP, BBC
+from conftest import AP, BBC, lee_corpus
 
 from summarizer.load import load_inputs
 from summarizer.models import Article
@@ -62,3 +62,56 @@ def test_crlf_offsets() -> None:
     assert [s.text for s in doc.sentences] == ["First line here.", "Second sentence is here.", "Third one!"]
     for s in doc.sentences:
         assert text[s.start : s.end] == s.text
+
+
+def _syntok_tokens(paragraph: str, offset: int) -> list[tuple[str, str, int]]:
+    from syntok.tokenizer import Tokenizer
+
+    tok = Tokenizer(replace_not_contraction=False)
+    return [(t.spacing, t.value, t.offset) for t in tok.tokenize(paragraph, offset)]
+
+
+def _ours(paragraph: str, offset: int) -> list[tuple[str, str, int]]:
+    from summarizer.segment import tokens
+
+    return [(t.spacing, t.value, t.offset) for t in tokens(paragraph, offset)]
+
+
+def test_fast_tokenizer_gives_syntoks_tokens_on_real_texts() -> None:
+    """Our tokenizer is syntok's with a fast path: the tokens (spacing, value, offset) must be the same."""
+    texts = [AP.read_text(encoding="utf-8"), BBC.read_text(encoding="utf-8"), *lee_corpus()]
+    for k, text in enumerate(texts):
+        assert _ours(text, 0) == _syntok_tokens(text, 0)
+        assert _ours(text, k % 7) == _syntok_tokens(text, k % 7)  # paragraphs after the first have offsets
+
+
+def test_fast_tokenizer_gives_syntoks_tokens_on_awkward_text() -> None:
+    import random
+
+    rng = random.Random(15)
+    pieces = [
+        "word", "Word", "WORD", "iPhone", "McDonald", "x", "I", "307", "2.5", "1,000", "U.K.", "Mr.", "don't",
+        "Kyiv's", "two-thirds", "e-mail", "a_b", "(", ")", "[1]", '"', "“Quote”", "‘s", "...", "end.", "end...",
+        "?!", ";", ",", "—", "–", "-", "café", "Zürich", "naïve", "ʼn", "´", "\u00ad", "\u2010", "x\u200by",
+        "10km", "F-16", "127th", "3pm.", "(a)", "end.)", ".”", "!!!", "½", "²", "٣", "中文", "ﬁ",
+    ]  # fmt: skip
+    spaces = [" ", "  ", "\n", "\t", "\u00a0", " \n ", ""]
+    for _ in range(3000):
+        n = rng.randint(1, 12)
+        text = "".join(rng.choice(pieces) + rng.choice(spaces) for _ in range(n))
+        offset = rng.choice([0, 0, 3])
+        assert _ours(text, offset) == _syntok_tokens(text, offset), repr(text)
+
+
+def test_sentences_are_syntoks_on_real_texts() -> None:
+    """split_sentences is syntok's analyze, span for span."""
+    from syntok import segmenter
+
+    for text in [AP.read_text(encoding="utf-8"), BBC.read_text(encoding="utf-8"), *lee_corpus()[:100]]:
+        expected = []
+        for paragraph in segmenter.analyze(text):
+            for sentence in paragraph:
+                toks = list(sentence)
+                if toks and text[toks[0].offset : toks[-1].offset + len(toks[-1].value)].strip():
+                    expected.append((toks[0].offset, toks[-1].offset + len(toks[-1].value)))
+        assert split_sentences(text) == expected

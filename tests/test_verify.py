@@ -121,11 +121,11 @@ def test_entities_must_be_grounded() -> None:
 def test_a_name_the_cited_sentence_refers_to_is_grounded_in_the_article() -> None:
     article = f"{MINISTRY} {REFERS}"
     claim = "Russia's defence ministry said the drones were destroyed over the Bryansk region."
-    assert parts(claim, [REFERS]) == ["entity"]  # the cited sentence alone says only "the ministry"
+    assert "entity" in parts(claim, [REFERS])  # the cited sentence alone says only "the ministry"
     assert parts(claim, [REFERS], context=article) == []
     # A name found nowhere in the article still fails.
-    assert parts("Belarus's defence ministry said the drones were destroyed over the Bryansk region.", [REFERS],
-                 context=article) == ["entity"]  # fmt: skip
+    assert "entity" in parts("Belarus's defence ministry said the drones were destroyed over the Bryansk region.",
+                             [REFERS], context=article)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- polarity, modality, attribution
@@ -160,6 +160,107 @@ def test_modality_hedges_a_predicate_not_the_name_after_it() -> None:
     cited = ["Israel rejected a ceasefire offer to halt attacks if Israel agreed to stop assassinations."]
     assert parts("Israel rejected a ceasefire offer.", cited) == []
     assert parts("Israel agreed to stop assassinations.", cited) == ["modality"]
+
+
+# Faults measured on the faithfulness benchmark (benchmarks/bench_claims.py): each rule with the rewording it
+# now accepts and the wrong claim it still rejects.
+
+
+def test_a_rank_is_not_a_negation_and_every_form_of_refusal_is() -> None:
+    cited = ["Serena Williams, the world No 1, recorded her 700th career victory on Wednesday."]
+    assert parts("The world No 1 recorded her 700th career victory on Wednesday.", cited) == []
+    refusing = ["The pair fled after his mother was refusing to hand her over."]
+    assert parts("The pair fled after his mother refused to hand her over.", refusing) == []
+    handed = ["The pair fled after his mother handed her over."]
+    assert parts("The pair fled after his mother refused to hand her over.", handed) == ["negation"]
+
+
+def test_a_negated_phrase_the_article_states_word_for_word_is_supported() -> None:
+    cited = ["The duchess said her baby is due in mid to late April."]
+    article = "The duchess said her baby is due in mid to late April. She said: 'Not long to go now.'"
+    claim = "The duchess said her baby is due in April and that there is not long to go now."
+    assert "negation" not in parts(claim, cited, context=article)
+    assert "negation" in parts("The duchess said her baby is not due in April.", cited, context=article)
+
+
+def test_modality_knows_tenses_allegations_and_comparisons() -> None:
+    assert parts("The British racer wanted to meet Hollywood actor Will Smith.",
+                 ["The British racer would always want to meet Hollywood actor Will Smith."]) == []  # fmt: skip
+    charged = ["The son-in-law was charged on Monday with allegedly running a $7million Ponzi scheme."]
+    assert parts("On Monday the son-in-law was charged with running a $7million Ponzi scheme.", charged) == []
+    assert parts("The son-in-law ran a $7million Ponzi scheme.", charged) == ["modality"]
+    # "charged with" is itself an allegation: stating the charge as a fact is refused.
+    assert parts("He ran a $7million Ponzi scheme.", ["He was charged with running a $7million Ponzi scheme."]) == [
+        "modality"
+    ]
+    # A comparison is no hedge; a noun after a determiner is not the hedged verb.
+    likely = ["Residents of Tyneside were more likely to report problems with rats."]
+    assert parts("Residents of Tyneside reported problems with rats.", likely) == []
+    could = ["Sagna could end the season without a trophy after leaving Arsenal at the end of last season."]
+    assert parts("Sagna left Arsenal at the end of last season.", could) == []
+    assert parts("Sagna will end the season without a trophy.", could) == ["modality"]
+    # An infinitive states no fact; a hedged figure is the number check's ("thought to be about 70,000").
+    likely = ["The mission was approved on Thursday and will likely launch by 2022."]
+    assert parts("The mission was approved on Thursday to launch by 2022.", likely) == []
+    assert parts("The mission was approved on Thursday and launched in 2022.", likely) == ["modality"]
+    coins = ["There are thought to be about 70,000 coins in the hoard; the team removed 55,014 coins."]
+    assert parts("The team removed 55,014 coins from the hoard.", coins) == []
+
+
+def test_an_unnamed_speaker_in_the_cited_text_leaves_the_name_to_the_entity_check() -> None:
+    cited = ["But the council said the school has never been a feeder school."]
+    article = f"The mother works for Sheffield City Council. {cited[0]}"
+    assert parts("Sheffield City Council said the school has never been a feeder school.", cited, article) == []
+    # A named speaker in the cited text still has to be the claim's.
+    assert "attribution" in parts("Russia said it shot down six ballistic missiles.", [AIR_FORCE], AIR_FORCE)
+
+
+@pytest.mark.parametrize(
+    ("claim", "cited"),
+    [
+        ("Rangers remain level with Hibernian on 61 points.", "Rangers and Hibs remain level on 61 points."),
+        (
+            "The Manchester Utd fan suggested selling Robin van Persie.",
+            "The Manchester United fan suggested selling Robin van Persie.",
+        ),
+        (
+            "The islands mark 70 years since the end of World War II.",
+            "The islands mark 70 years since the end of the Second World War.",
+        ),
+    ],
+)
+def test_short_forms_of_names_are_grounded(claim: str, cited: str) -> None:
+    assert "entity" not in parts(claim, [cited]), claim_problems(claim, [("s", cited)])
+
+
+def test_lower_cased_text_still_has_names() -> None:
+    # XSum's text is lower-cased: a word the lexicon does not know is taken for a name.
+    cited = ["spratt, 25, joins on a one - year deal from edinburgh."]
+    assert "entity" not in parts("spratt, 25, joins from edinburgh.", cited)
+    assert "entity" in parts("jonathan spratt, 25, joins from edinburgh.", cited)
+
+
+def test_a_number_inside_a_name_counts_nothing() -> None:
+    cited = ["Lyon moved up to 64 points from 32 games and went top of Ligue 1."]
+    assert parts("Lyon went top of the Ligue 1 table with 64 points from 32 games.", cited) == []
+    assert "number" in parts("Lyon went top of the Ligue 1 table with 70 points from 32 games.", cited)
+    # "up to" after a verb of movement is where it went; elsewhere it is still a bound.
+    assert "number" in parts("It will take six months.", ["It could take up to six months."])
+
+
+def test_a_score_must_be_the_evidences_and_a_match_minute_is_an_ordinal() -> None:
+    cited = ["QPR's Clint Hill scored just after half-time to make it 2-2 in a 2-2 draw."]
+    assert parts("Clint Hill scored just after half-time to make it 2 - 2.", cited) == []
+    assert parts("Clint Hill scored just after half-time to make it 3 - 2.", cited) == ["identifier"]
+    winner = ["Cesc Fabregas scored an 87 minute winner at Loftus Road."]
+    assert parts("Cesc Fabregas scored an 87th minute winner at Loftus Road.", winner) == []
+    assert parts("Cesc Fabregas scored an 88th minute winner at Loftus Road.", winner) == ["number"]
+
+
+def test_derived_forms_support_content() -> None:
+    cited = ["46 - the days the tournament lasts, beginning on April 8 and ending on May 24."]
+    assert parts("The tournament begins on April 8 and ends on May 24.", cited) == []
+    assert "content" in parts("The tournament is cancelled, a sponsor withdrew, and fans protested.", cited)
 
 
 def _lee_doc(text: str) -> Document:
@@ -289,5 +390,5 @@ def test_claim_subset_meets_its_floor() -> None:
     cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     res = evaluate_subset(cases)
     assert res["correct"] == 50 and res["error"] == 50
-    # The full data gives yield 80.7 % and catch 77.0 % (README); this sample sits a little below.
+    # The full data gives yield 83.9 % and catch 77.0 % (README); this sample sits a little below (76 % / 70 %).
     assert res["yield"] >= 0.75 and res["catch"] >= 0.65, res

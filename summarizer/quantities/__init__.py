@@ -33,7 +33,7 @@ Support rules (:func:`check_support`), for a claim quantity against the quantiti
 """
 
 from summarizer.quantities.compare import ROUNDING_LIMIT, relation
-from summarizer.quantities.extract import Quantity, cached_quantities, extract_quantities, sig_digits
+from summarizer.quantities.extract import Quantity, cached_quantities, extract_quantities, scores, sig_digits
 from summarizer.quantities.lexicon import FIGURE_KINDS, TOKEN_KINDS, Qualifier, QuantityKind
 from summarizer.quantities.report import (
     Candidate,
@@ -60,5 +60,6 @@ __all__ = [
     "check_support_texts",
     "extract_quantities",
     "relation",
+    "scores",
     "sig_digits",
 ]

@@ -44,8 +44,10 @@ from summarizer.quantities.lexicon import (
     MAG_SCALE,
     MAGNITUDE_ONLY_BEFORE_RE,
     MAGNITUDE_WORDS,
+    MATCH_MINUTE_RE,
     MINUTE_AFTER_RE,
     MONTHS,
+    MOVED_UP_TO_RE,
     NAME_BEFORE_RE,
     NUM_RE,
     ONE_AFTER_RE,
@@ -462,6 +464,10 @@ def _read_quantity(text: str, atoms: list[_Atom], i: int, out: list[Quantity]) -
         end = e if a.ordinal else e + 2
         out.append(_mk(text, s, end, a.value, a.value, a.value, "ordinal", None, "exact", a.sig))
         return i + 1
+    if a.is_digits and MATCH_MINUTE_RE.match(text, e) and not HEDGE_RE.search(text, max(0, s - 16), s):
+        # "an 87 minute winner" is the 87th minute of a match, not 87 minutes of play ("a 90-minute match").
+        out.append(_mk(text, s, e, a.value, a.value, a.value, "ordinal", None, "exact", a.sig))
+        return i + 1
     if a.year_like and text.startswith("s", e) and not text[e + 1 : e + 2].isalpha():  # the 1990s
         out.append(_mk(text, s, e + 1, a.value, a.value, a.value + 9, "year", None, "range", 3))
         return i + 1
@@ -485,6 +491,8 @@ def _read_quantity(text: str, atoms: list[_Atom], i: int, out: list[Quantity]) -
     qualifier, lo_f, hi_f = HEDGES[hedge] if hedge else ("exact", 1.0, 1.0)
     if hedge == "over" and DURATION_AFTER_RE.match(text, e):
         qualifier, lo_f, hi_f = "exact", 1.0, 1.0  # "over two seasons": a span of time, not a bound
+    if hedge == "up to" and hm and MOVED_UP_TO_RE.search(text, max(0, hm.start() - 40), hm.start()):
+        qualifier, lo_f, hi_f = "exact", 1.0, 1.0  # "moved Lyon up to 64 points": where it went, not a bound
     start = hm.start() if hm and hedge not in ("between", "from") else pre
 
     # Years: a bare 4-digit number with no unit or hedge, unless it clearly counts something.
@@ -612,3 +620,19 @@ def readings(q: Quantity) -> tuple[Quantity, ...]:
                                        "low": q.low * 1e6, "high": q.high * 1e6, "scale": 1e6})  # fmt: skip
         return (q, million)
     return (q,)
+
+
+_SCORE_RE = re.compile(r"(?<![\d.,])(\d{1,3})[ \t]*[-–][ \t]*(\d{1,3})(?![\d%A-Za-z]|[.,]\d|[ \t]*(?:per\b|%))")
+
+
+@lru_cache(maxsize=16384)
+def scores(text: str) -> frozenset[tuple[int, int]]:
+    """The scores of ``text`` ("2-1", "40 - 13"), each as (low, high): not quantities, but a claim's score
+    must still be the evidence's. A dash pair is a score when the first is not below the second or the
+    sentence talks of a match (the same reading as :func:`extract_quantities`, which skips them)."""
+    out: set[tuple[int, int]] = set()
+    for m in _SCORE_RE.finditer(text):
+        a, b = int(m.group(1)), int(m.group(2))
+        if a >= b or SCORE_CONTEXT_RE.search(text, _sentence_start(text, m.start()), m.end() + 20):
+            out.add((min(a, b), max(a, b)))
+    return frozenset(out)

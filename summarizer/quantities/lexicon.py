@@ -204,6 +204,12 @@ HEDGE_RE = re.compile(
     + "|".join(re.escape(h).replace(r"\ ", r"[ \t]+") for h in sorted(HEDGES, key=len, reverse=True))
     + r")[ \t]*$"
 )
+# "moved Lyon up to 64 points", "went up to third": a verb of movement makes "up to" where it went ("could
+# take up to six months" and "rose up to 10%" stay bounds).
+MOVED_UP_TO_RE = re.compile(
+    r"(?i)\b(?:mov(?:e|es|ed|ing)|went|go(?:es|ing)?|climb(?:s|ed|ing)?|jump(?:s|ed|ing)?|"
+    r"step(?:s|ped)?|br(?:ing|ings|ought)|lift(?:s|ed)?)(?:[ \t]+[\w'’-]+){0,2}[ \t]+$"
+)
 RANGE_CUR_RE = re.compile(r"(?:US\$|AU\$|A\$|£|€|\$)[ \t]?")
 POSTFIX_RE = re.compile(r"(?i)[ \t]+or[ \t]+(more|so|fewer|less)\b|(\+)(?![\d])|-(plus)\b")
 RANGE_RE = re.compile(r"(?i)[ \t]*([-–—])[ \t]*|[ \t]+(to|and)[ \t]+")
@@ -225,6 +231,21 @@ ONE_BEFORE_RE = re.compile(r"(?i)\b(?:no|any|every|each|some|the|this|that|which
 ONE_AFTER_RE = re.compile(r"(?i)[ \t]+(?:of|another|day|way|time|point)\b")
 MAGNITUDE_ONLY_BEFORE_RE = re.compile(r"(?i)\b(?:a|one)[ \t]+$")
 IDENT_PREFIX_OK = {"mid", "pre", "post", "late", "early", "end", "circa"}
+# A small number right after a name is part of the name: "Ligue 1", "Formula 1", "world No 1", "Bali 9". Not
+# after a function word, month or weekday ("The 38-year-old", "May 20", "Monday 40 people"), and not before
+# what it could count or measure ("Gaza 40 people", "Stoke 2-1").
+_NOT_NAMES = (
+    "The|A|An|In|On|At|By|Of|For|From|To|And|But|Or|If|As|After|Before|Since|Until|With|Some|All|Only|About|"
+    "Around|Over|Under|Nearly|Almost|Just|Top|Last|First|Next|Every|Each|Another|Many|Several|More|Less|Fewer|Up|"
+    "Than|Least|Most|Day|Week|Year|Page|Monday|Tuesday|"
+    "Wednesday|Thursday|Friday|Saturday|Sunday|" + _MONTH_NAMES
+)
+NAME_NUMBER_RE = re.compile(
+    r"\b(?:No\.?|(?!(?:" + _NOT_NAMES + r")\b)[A-Z][a-z]+)[ \t](\d{1,2})(?![\d,.%:/'’-]|[ \t]*[-–]|[A-Za-z])"
+    r"(?![ \t]+(?:[a-z]+s|people|men|women|children|police|staff|personnel|"
+    r"km|m|mi|kg|lb|ft|mph|cm|mm|g|bn|per|percent|million|billion|thousand|hundred|dozen|"
+    r"times|[Oo]f|to|and|or|out)\b)"
+)
 
 
 # ----------------------------------------------------------------------------- pint (lazy, created once)
@@ -277,6 +298,7 @@ DURATION_AFTER_RE = re.compile(
     r"(?i)[ \t]*-?[ \t]*(?:seasons?|years?|months?|weeks?|days?|decades?|centuries|campaigns?|terms?)\b"
 )
 # "a seventh-minute lead" is the seventh minute, not a fraction.
+MATCH_MINUTE_RE = re.compile(r"[ \t]+minute\b(?![ \t]+(?:walk|drive|ride|flight|break|delay|silence|video))")
 MINUTE_AFTER_RE = re.compile(r"[ \t]*-?[ \t]*minutes?\b")
 # "world number one", "No. 10": a rank or a name, not a count.
 RANK_BEFORE_RE = re.compile(r"(?i)\b(?:number|no\.)[ \t]+$")

@@ -14,7 +14,7 @@ import base64
 import hashlib
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from summarizer.changes import display_order
 from summarizer.models import Article, ArticleRef, Brief, BriefFact, Citation, Conflict, Story, StoryChange
@@ -333,12 +333,14 @@ def _change(c: StoryChange, ctx: _Ctx) -> str:
     return f"<li>{label}: {was} {before} → {now} {after}</li>"
 
 
-def _since_last(brief: Brief, ctx: _Ctx, max_facts: int) -> list[str]:
+def _since_last(brief: Brief, ctx: _Ctx, max_facts: int) -> Iterator[str]:
     """'New today' and 'Updated' first, then the stories (new and updated first), unchanged ones last
-    and collapsed. Without a previous brief: the stories, as they are."""
+    and collapsed. Without a previous brief: the stories, as they are (each made as it is written)."""
     ordered = display_order(brief.stories)
     if brief.previous is None:
-        return [_story(i, s, ctx, max_facts) for i, s in ordered]
+        for i, s in ordered:
+            yield _story(i, s, ctx, max_facts)
+        return
     ids = {s.id: s.id or f"s{i}" for i, s in enumerate(brief.stories, start=1)}
     new = [s for s in brief.stories if s.since_last == "new"]
     updated = [s for s in brief.stories if s.since_last == "updated"]
@@ -370,7 +372,7 @@ def _since_last(brief: Brief, ctx: _Ctx, max_facts: int) -> list[str]:
             f'<details class="unchanged" id="unchanged"><summary>Unchanged since the last brief ({n} '
             f"stor{'ies' if n != 1 else 'y'})</summary>" + "\n".join(unchanged) + "</details>"
         )
-    return out
+    yield from out
 
 
 def _source_text(art: Article, citations: list[Citation]) -> str:
@@ -451,12 +453,12 @@ def render_html(brief: Brief, articles: Mapping[str, Article], *, max_facts: int
     """The whole brief as one HTML page; ``articles`` supply the source texts the markers point into.
 
     Each story shows its ``max_facts`` top-ranked facts; the rest are one click away (``<details>``)."""
-    ctx = _Ctx(brief, articles)
-    script_hash = base64.b64encode(hashlib.sha256(_JS.encode("utf-8")).digest()).decode("ascii")
-    csp = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-        f"script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'"
-    )
+    return "".join(html_chunks(brief, articles, max_facts=max_facts))
+
+
+def _body(brief: Brief, articles: Mapping[str, Article], ctx: _Ctx, max_facts: int) -> Iterator[str]:
+    """The page's parts in order (joined by newlines), each made as it is written: ``ctx`` numbers the
+    tooltips in this order."""
     meta = [
         f"{len(ctx.refs)} article{'s' if len(ctx.refs) != 1 else ''}",
         f"{len(brief.stories)} stor{'ies' if len(brief.stories) != 1 else 'y'}",
@@ -464,11 +466,8 @@ def render_html(brief: Brief, articles: Mapping[str, Article], *, max_facts: int
     if brief.engine:
         meta.append(f"engine: {brief.engine.name} ({brief.engine.model})")
     meta.append(f"generated {brief.generated_at:%Y-%m-%d %H:%M} UTC")
-
-    body: list[str] = [
-        f"<header><h1>{e(brief.title)}</h1>",
-        f'<p class="meta">{e(" · ".join(meta))}</p></header>',
-    ]
+    yield f"<header><h1>{e(brief.title)}</h1>"
+    yield f'<p class="meta">{e(" · ".join(meta))}</p></header>'
     text = e(brief.digest)
     if brief.digest_origin == "llm":  # its [n] markers index the stories: link them to the sections
         ids = [s.id or f"s{i}" for i, s in enumerate(brief.stories, start=1)]
@@ -489,8 +488,8 @@ def render_html(brief: Brief, articles: Mapping[str, Article], *, max_facts: int
             for i, s in enumerate(brief.stories, start=1)
         )
         digest.append(f'<ol class="toc">{toc}</ol>')
-    body.append(f'<section class="digest" id="digest" aria-label="Digest">{"".join(digest)}</section>')
-    body += _since_last(brief, ctx, max_facts)
+    yield f'<section class="digest" id="digest" aria-label="Digest">{"".join(digest)}</section>'
+    yield from _since_last(brief, ctx, max_facts)
 
     cited = _cited(brief)
     refs = []
@@ -502,28 +501,41 @@ def render_html(brief: Brief, articles: Mapping[str, Article], *, max_facts: int
             + (f"<code>{e(ref.url)}</code> · " if ref.url else "")  # as text: the page keeps only in-page links
             + f"<code>{e(ref.path)}</code>{link}</li>"
         )
-    body.append('<section class="sources" id="sources"><h2>Sources</h2><ul>' + "".join(refs) + "</ul></section>")
+    yield '<section class="sources" id="sources"><h2>Sources</h2><ul>' + "".join(refs) + "</ul></section>"
     if brief.errors:
         errs = "".join(f"<li><code>{e(x.path)}</code>: {e(x.reason)}</li>" for x in brief.errors)
-        body.append(f'<section class="errors"><h2>Inputs not used</h2><ul>{errs}</ul></section>')
-    body.append(_audit(brief, ctx))
+        yield f'<section class="errors"><h2>Inputs not used</h2><ul>{errs}</ul></section>'
+    yield _audit(brief, ctx)
     if articles:
-        body.append('<h2 class="texts">Source texts</h2>')
+        yield '<h2 class="texts">Source texts</h2>'
     for aid, art in articles.items():
         when = art.date.isoformat() if art.date else "date unknown"
-        body.append(
+        yield (
             f'<section class="source" id="src-{e(aid)}"><h3>[{ctx.numbers[aid]}] {e(art.title)}</h3>'
             f'<p class="meta">{e(when)} · <code>{e(art.path)}</code> · '
             f'<a class="back" href="#digest">back to top</a></p>'
             f'<div class="text">{_source_text(art, cited.get(aid, []))}</div></section>'
         )
 
-    return (
+
+def html_chunks(brief: Brief, articles: Mapping[str, Article], *, max_facts: int = 6) -> Iterator[str]:
+    """:func:`render_html` piece by piece: the source texts, most of a big brief, one article at a time."""
+    ctx = _Ctx(brief, articles)
+    script_hash = base64.b64encode(hashlib.sha256(_JS.encode("utf-8")).digest()).decode("ascii")
+    csp = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        f"script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'"
+    )
+    yield (
         "<!doctype html>\n"
         '<html lang="en"><head><meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{e(csp)}">\n'
         f"<title>{e(brief.title)}</title>\n<style>{_CSS}</style></head>\n"
-        "<body><main>\n" + "\n".join(body) + "\n</main>\n"
-        f"<script>{_JS}</script>\n</body></html>\n"
+        "<body><main>\n"
     )
+    for k, part in enumerate(_body(brief, articles, ctx, max_facts)):
+        if k:
+            yield "\n"
+        yield part
+    yield f"\n</main>\n<script>{_JS}</script>\n</body></html>\n"
