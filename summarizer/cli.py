@@ -63,9 +63,12 @@ def brief(
     prompts_dir: Annotated[Path | None, typer.Option("--prompts", help="Folder overriding prompt templates.")] = None,
     concurrency: Annotated[int | None, typer.Option(min=1, help="LLM calls in flight (default 8; embedded 1).")] = None,
     max_reasks: Annotated[
-        int | None, typer.Option(min=0, max=5, help="Re-asks after failed validation (default 2; embedded 1).")
+        int | None, typer.Option(min=0, max=5, help="Re-asks after failed validation (default 2; embedded 0).")
     ] = None,
-    narrative: Annotated[bool, typer.Option(help="Ask the LLM for each story's narrative.")] = True,
+    narrative: Annotated[
+        bool | None,
+        typer.Option(help="Ask the LLM for each story's narrative (default: yes; no for the embedded engine)."),
+    ] = None,
     cache: Annotated[bool, typer.Option(help="Use the result cache (--no-cache to turn it off).")] = True,
     budget: Annotated[float | None, typer.Option(min=0, help="Stop scheduling calls past this USD estimate.")] = None,
     formats: Annotated[str, typer.Option("--format", help="Comma-separated: md,json,html.")] = "md,json,html",

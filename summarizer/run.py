@@ -25,7 +25,7 @@ class BriefRequest(Connection):
     prompts_dir: Path | None = None
     concurrency: int | None = None
     max_reasks: int | None = None
-    narrative: bool = True
+    narrative: bool | None = None  # None: on for hosted APIs, off for a local engine
     use_cache: bool = True
     budget: float | None = None
     formats: list[str] = field(default_factory=lambda: ["md", "json", "html"])
@@ -102,9 +102,10 @@ def run_brief(req: BriefRequest) -> int:
             local = llm.endpoint.profile.local or req.replay is not None
             options = Options(
                 concurrency=req.concurrency or (1 if local else 8),
-                # Each re-ask costs the small local model ~10-40 s for little gain.
-                max_reasks=req.max_reasks if req.max_reasks is not None else (1 if local else 2),
-                narrative=req.narrative,
+                # The small local model's re-asks (10-40 s each) and story narratives (cut at their token cap)
+                # changed nothing on the seeds: the same verified facts in 52 s instead of 139 s (README).
+                max_reasks=req.max_reasks if req.max_reasks is not None else (0 if local else 2),
+                narrative=req.narrative if req.narrative is not None else not local,
                 budget_usd=req.budget,
             )
             llm.max_in_flight = options.concurrency  # calls at the provider at once, stories' calls too

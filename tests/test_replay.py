@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import AP, BBC, ROOT
@@ -38,6 +39,28 @@ def test_replay_builds_the_brief_offline(replayed: tuple[int, Path]) -> None:
     assert brief["engine"]["name"].startswith("replay of")
     assert brief["usage"]["calls"] >= 2
     assert len(brief["stories"]) == 1
+
+
+def test_a_local_engine_is_asked_once_per_article_by_default(tmp_path: Path) -> None:
+    """The recording was made allowing a re-ask and asking for narratives (6 calls); by default a local engine
+    (a replay counts as one) is asked only for the two extractions: on the seeds its re-asks and narratives
+    changed no verified fact (README). Asking for them explicitly replays all six calls."""
+
+    def run(out: Path, *extra: str) -> dict[str, Any]:
+        res = CliRunner().invoke(
+            app, ["brief", str(AP), str(BBC), "--replay", str(CASSETTE), "--out", str(out), "--quiet", *extra],
+            catch_exceptions=False,
+        )  # fmt: skip
+        assert res.exit_code == 0, res.output
+        data: dict[str, Any] = json.loads((out / "brief.json").read_text())
+        return data
+
+    default = run(tmp_path / "default")
+    assert default["usage"]["calls"] == 2
+    full = run(tmp_path / "full", "--max-reasks", "1", "--narrative")
+    assert full["usage"]["calls"] == 6
+    facts = lambda b: sorted(f["text"] for r in b["results"] for f in r["facts"] if f["origin"] == "llm")  # noqa: E731
+    assert facts(default) == facts(full)
 
 
 def test_replayed_citations_match_the_files(replayed: tuple[int, Path]) -> None:
