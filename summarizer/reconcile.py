@@ -137,7 +137,9 @@ def _event_stem(word: str) -> str | None:
     return None if word.lower() in _STOP_OR_GENERIC else _stem(word)
 
 
+@functools.lru_cache(maxsize=65536)
 def event_terms(text: str) -> EventTerms:
+    # Memoised (EventTerms is frozen): wire copies and support sentences repeat a story's texts.
     # One pass over the words: this runs for every fact and support sentence of every story.
     sequence: list[str] = []
     names: set[str] = set()
@@ -197,6 +199,25 @@ def _counted(text: str, q: Quantity) -> tuple[frozenset[str], str, int]:
     return frozenset(stems), " ".join(w for w in shown), phrase_end
 
 
+@functools.lru_cache(maxsize=65536)
+def _fact_figures(
+    text: str,
+) -> tuple[tuple[tuple[Quantity, frozenset[str], str, int], ...], tuple[str, ...], tuple[tuple[object, ...], ...]]:
+    """A fact text's counted figures (quantity, counted stems, label, phrase end), its other figures as
+    written, and its figure buckets; memoised per text: wire copies and support sentences repeat a story's
+    texts."""
+    from summarizer.quantities import cached_quantities
+
+    counted: list[tuple[Quantity, frozenset[str], str, int]] = []
+    other: list[str] = []
+    for q in cached_quantities(text):
+        if q.kind in _NOT_COUNTED:
+            other.append(q.text)
+        else:
+            counted.append((q, *_counted(text, q)))
+    return tuple(counted), tuple(other), _figure_keys(counted)
+
+
 @dataclass(eq=False)
 class _Mention:
     q: Quantity
@@ -222,6 +243,7 @@ class _Item:
     other_figures: list[str] = field(default_factory=list)  # years, dates, times, ordinals as written
     # A source sentence no fact of its article quotes: it may corroborate a fact, never be one.
     support: bool = False
+    figure_keys: tuple[tuple[object, ...], ...] = ()  # _figure_keys of the mentions
 
     @property
     def stems(self) -> frozenset[str]:
@@ -419,14 +441,20 @@ class _Group:
                     slot.append((idx, m))
 
 
-def _bucket_keys(item: _Item, rare: Sequence[str]) -> list[tuple[object, ...]]:
+def _figure_keys(counted: Sequence[tuple[Quantity, frozenset[str], str, int]]) -> tuple[tuple[object, ...], ...]:
+    """The buckets a text's counted figures file it under: each counted stem, each distinctive value."""
     keys: list[tuple[object, ...]] = []
-    for m in item.mentions:
-        keys += [("noun", m.q.kind, s) for s in sorted(m.key)]
-        if _distinctive(m.q):
-            keys.append(("value", m.q.kind, m.q.value))
-    keys += [("word", s) for s in rare]
-    return list(dict.fromkeys(keys))
+    for q, key, _, _ in counted:
+        keys += [("noun", q.kind, s) for s in sorted(key)]
+        if _distinctive(q):
+            keys.append(("value", q.kind, q.value))
+    return tuple(dict.fromkeys(keys))
+
+
+def _bucket_keys(item: _Item, rare: Sequence[str]) -> list[tuple[object, ...]]:
+    if not rare:
+        return list(item.figure_keys)
+    return list(dict.fromkeys([*item.figure_keys, *(("word", s) for s in rare)]))
 
 
 def _group(r: _Reconciler) -> list[_Group]:
@@ -449,7 +477,8 @@ def _group(r: _Reconciler) -> list[_Group]:
     for j, b in enumerate(items):
         groups[j] = _Group(rep=j, members=[j], articles={b.article})
         groups[j].add_figures(items, j)
-        rare = sorted((s for s in b.stems if df[s] > 1), key=lambda s: (df[s], s))[:RARE_STEMS]
+        # Sorting (df, stem) pairs is the (df[s], s) key order without a key call per stem.
+        rare = [s for _, s in sorted([(df[s], s) for s in b.stems if df[s] > 1])[:RARE_STEMS]]
         keys = _bucket_keys(b, rare)
         candidates: set[int] = set()
         for key in keys:
@@ -691,7 +720,6 @@ def reconcile(
     ``support``: per article, source sentences none of its facts quote (verbatim, so verified). One that
     states another source's fact adds its source and citation to that fact; it never becomes a fact itself.
     """
-    from summarizer.quantities import cached_quantities
 
     stats = stats if stats is not None else ReconcileStats()
     dates: dict[str, dt.date | None] = {}
@@ -706,19 +734,17 @@ def reconcile(
     for aid, fact, is_support in pending:
         if not fact.citations:
             continue  # unverifiable; the verifier should not let these through
+        counted, other, figure_keys = _fact_figures(fact.text)
         item = _Item(
             order=len(items),
             article=aid,
             fact=fact,
+            mentions=[_Mention(*c) for c in counted],  # fresh per item: a mention memoises by id
             terms=event_terms(fact.text),
+            other_figures=list(other),
             support=is_support,
+            figure_keys=figure_keys,
         )
-        for q in cached_quantities(fact.text):
-            if q.kind in _NOT_COUNTED:
-                item.other_figures.append(q.text)
-                continue
-            key, label, phrase_end = _counted(fact.text, q)
-            item.mentions.append(_Mention(q, key, label, phrase_end))
         items.append(item)
 
     r = _Reconciler(items, stats)
@@ -873,17 +899,18 @@ class FigureComparer:
         self._rules = _Reconciler([], ReconcileStats())
 
     def _item(self, text: str) -> _Item:
-        from summarizer.quantities import cached_quantities
-
         item = self._items.get(text)
         if item is None:
-            item = _Item(order=0, article="", fact=Fact(id="", text=text, citations=[]), terms=event_terms(text))
-            for q in cached_quantities(text):
-                if q.kind in _NOT_COUNTED:
-                    item.other_figures.append(q.text)
-                else:
-                    key, label, phrase_end = _counted(text, q)
-                    item.mentions.append(_Mention(q, key, label, phrase_end))
+            counted, other, figure_keys = _fact_figures(text)
+            item = _Item(
+                order=0,
+                article="",
+                fact=Fact(id="", text=text, citations=[]),
+                mentions=[_Mention(*c) for c in counted],
+                terms=event_terms(text),
+                other_figures=list(other),
+                figure_keys=figure_keys,
+            )
             self._items[text] = item
         return item
 
