@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import io
 import multiprocessing as mp
 import os
@@ -250,6 +251,7 @@ def offline_pipeline(paths: list[Path]) -> dict[str, float]:
     s = clock()
     loaded = load_inputs([str(p) for p in paths])
     t["load"] = clock() - s
+    gc.freeze()  # as run.run_brief does once the inputs are loaded
     kept: list[ArticleEvidence] = []
     results: list[ArticleResult] = []
     # A chunk of articles at a time, as the run's segmentation workers hand them over; its Documents go
@@ -288,6 +290,7 @@ def offline_pipeline(paths: list[Path]) -> dict[str, float]:
     s = clock()
     brief = build_brief_sync(kept, results, None, prompts, Options(narrative=False))
     t["cluster+merge"] = clock() - s
+    gc.unfreeze()  # run.run_brief unfreezes before rendering too
     with tempfile.TemporaryDirectory() as out:
         s = clock()
         write_brief(brief, {a.id: a for a in loaded.articles}, Path(out))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import sys
 import time
 from dataclasses import dataclass, field
@@ -111,6 +112,9 @@ def run_brief(req: BriefRequest) -> int:
             llm.max_in_flight = options.concurrency  # calls at the provider at once, stories' calls too
 
             built: list[Brief] = []
+            # Modules, articles and the client live for the whole run: the cyclic collector need not scan
+            # them again on each pass (about 0.1 ms an article at 3,000 articles, measured). Undone below.
+            gc.freeze()
 
             async def go() -> None:
                 try:
@@ -155,6 +159,7 @@ def run_brief(req: BriefRequest) -> int:
             return 1
         raise
     finally:
+        gc.unfreeze()  # a caller in the same process (tests, a notebook) gets its collector back as it was
         if cache is not None:
             cache.close()
     if previous is not None:
