@@ -74,16 +74,29 @@ class SegmentAhead:
             max_workers=workers or cores(), mp_context=multiprocessing.get_context("spawn")
         )
         self._warm: Future[bool] = self._pool.submit(_ready)
-        self._chunks: list[Future[list[Document]]] = [
+        self._chunks: list[Future[list[Document]] | None] = [
             self._pool.submit(_segment_all, self._articles[i : i + chunk]) for i in range(0, len(self._articles), chunk)
         ]
+        # Articles of each chunk not yet handed out: the chunk's Documents are let go with its last one.
+        self._left = [len(self._articles[i : i + chunk]) for i in range(0, len(self._articles), chunk)]
 
     @property
     def ready(self) -> bool:
         return self._warm.done() and self._warm.exception() is None
 
     async def segment(self, i: int) -> Document:
-        job = self._chunks[i // self._chunk]
+        k = i // self._chunk
+        try:
+            return await self._segment(i, k)
+        finally:
+            self._left[k] -= 1
+            if self._left[k] <= 0:
+                self._chunks[k] = None  # every article of it handed out: its Documents need not outlive them
+
+    async def _segment(self, i: int, k: int) -> Document:
+        job = self._chunks[k]
+        if job is None:
+            return _segment_here(self._articles[i])  # asked again after the chunk was let go
         if not job.done() and not self.ready:
             job.cancel()  # the pool is still starting: this chunk is done here, as its turns come
         if job.cancelled() or not self.ready:

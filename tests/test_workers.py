@@ -96,3 +96,23 @@ def test_a_broken_pool_falls_back_to_segmenting_in_process(tmp_path: Path) -> No
         assert asyncio.run(ahead.segment(3)) == segment(articles[3])
     finally:
         ahead.close()
+
+
+def test_a_chunk_is_let_go_once_its_last_article_is_handed_out(tmp_path: Path) -> None:
+    """A live run of 500+ articles must not hold every chunk's Documents until the LLM phase ends."""
+    articles = _articles(tmp_path, 5)
+    ahead = workers.SegmentAhead(articles, workers=1, chunk=2)
+    try:
+        time.sleep(0.1)
+
+        async def take(ids: list[int]) -> list[str]:
+            return [(await ahead.segment(i)).article.id for i in ids]
+
+        assert asyncio.run(take([0])) == [articles[0].id]
+        assert ahead._chunks[0] is not None  # article 1 of the chunk is still to come
+        assert asyncio.run(take([1, 2])) == [articles[1].id, articles[2].id]
+        assert ahead._chunks[0] is None and ahead._chunks[1] is not None
+        assert asyncio.run(take([3, 4])) == [articles[3].id, articles[4].id]
+        assert ahead._chunks == [None, None, None]
+    finally:
+        ahead.close()
