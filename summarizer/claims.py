@@ -45,14 +45,18 @@ def _key(token: str) -> str:
     return normal(token).replace(".", "")
 
 
+def _lower_cased(text: str) -> bool:
+    """Text with no capitals at all (XSum's): a word the lexicon does not know is then taken for a name."""
+    return not any(c.isupper() for c in text)
+
+
 @functools.lru_cache(maxsize=8192)
 def entity_spans(text: str) -> tuple[tuple[str, ...], ...]:
     """Runs of capitalised tokens (connectors such as "of" inside), as normalised tokens; honorifics dropped."""
     spans: list[list[str]] = []
     run: list[str] = []
     last_end = -10
-    # Lower-cased text (XSum's) has no capitals: a word the lexicon does not know is then taken for a name.
-    lowered = not any(c.isupper() for c in text)
+    lowered = _lower_cased(text)
     for m in _TOKEN.finditer(text):
         tok = m.group(0)
         gap = text[last_end : m.start()]
@@ -91,7 +95,7 @@ def _vocabulary(text: str) -> tuple[frozenset[str], frozenset[str], str, tuple[s
     toks = [m.group(0) for m in _TOKEN.finditer(text)]
     # "Saint-Germain" also grounds "Saint - Germain" (tokenised text) and "Germain".
     keys = frozenset(_key(t) for t in toks) | frozenset(_key(p) for t in toks if "-" in t for p in t.split("-") if p)
-    lowered = not any(c.isupper() for c in text)
+    lowered = _lower_cased(text)
     caps = tuple(sorted({_key(t) for t in toks if t[0].isupper() or (lowered and len(t) > 3)}))
     acronyms = {"".join(s[0] for s in span) for span in entity_spans(text) if len(span) > 1}
     return keys | acronyms, frozenset(lemma(k) for k in keys), " " + " ".join(_key(t) for t in toks) + " ", caps
@@ -242,7 +246,8 @@ _HEDGE = re.compile(
     r"on\s+charges?|(?:believed|thought|said|understood|rumou?red)\s+to|considering|"
     rf"(?:is|are|was|were)\s+(?:expected|set)\s+to|{_INTENT}|if|unless|whether))\b"
 )
-_DETERMINERS = wordset("""the a an this that its their his her our your each every""")
+# Before a word, these make it a noun ("the end") or an infinitive ("to launch"): no fact stated.
+_NOT_STATED_AFTER = wordset("""the a an this that its their his her our your each every to""")
 # Words one of which every hedge holds: most sentences have none, and the regex is costly (~60 µs a sentence).
 _HEDGE_WORDS = wordset(
     """may might could possibly perhaps likely unlikely probably reportedly allegedly alleged suspected suspicion
@@ -267,7 +272,7 @@ def _as_verb(claim: str, word_lemma: str) -> bool:
     nor as an infinitive ("the go-ahead to launch" states no launch)."""
     toks = _TOKEN.findall(claim)
     return any(
-        lemma(t) == word_lemma and not (i and _key(toks[i - 1]) in _DETERMINERS | {"to"}) for i, t in enumerate(toks)
+        lemma(t) == word_lemma and not (i and _key(toks[i - 1]) in _NOT_STATED_AFTER) for i, t in enumerate(toks)
     )
 
 

@@ -537,13 +537,7 @@ def _read_quantity(text: str, atoms: list[_Atom], i: int, out: list[Quantity]) -
             hi_v = b.value * (scale2 if b.scale == 1 else 1)
             dash = r.group(1) is not None
             from_to = hedge == "from"
-            score = (
-                dash
-                and kind is None
-                and a.is_digits
-                and b.is_digits
-                and (lo_v >= hi_v or SCORE_CONTEXT_RE.search(text, _sentence_start(text, s), end2 + 20))
-            )
+            score = dash and kind is None and a.is_digits and b.is_digits and _reads_as_score(text, lo_v, hi_v, s, end2)
             if score:
                 return j + 1  # a score such as 2-1 or 1-1: not a quantity
             if kind == kind2 and unit == unit2 and lo_v < hi_v and not from_to:
@@ -579,6 +573,12 @@ def _read_quantity(text: str, atoms: list[_Atom], i: int, out: list[Quantity]) -
         high = value * hi_f if hi_f != INF else INF
     out.append(_mk(text, start, end, value, low, high, kind_s, unit, qualifier, sig, q_scale))
     return i + 1
+
+
+def _reads_as_score(text: str, first: float, second: float, start: int, end: int) -> bool:
+    """A dash pair of bare numbers is a score when the first is not below the second ("2-1") or the sentence
+    talks of a match: the one reading of extraction (which skips scores) and :func:`scores`."""
+    return first >= second or SCORE_CONTEXT_RE.search(text, _sentence_start(text, start), end + 20) is not None
 
 
 def _sentence_start(text: str, pos: int) -> int:
@@ -628,11 +628,10 @@ _SCORE_RE = re.compile(r"(?<![\d.,])(\d{1,3})[ \t]*[-–][ \t]*(\d{1,3})(?![\d%A
 @lru_cache(maxsize=16384)
 def scores(text: str) -> frozenset[tuple[int, int]]:
     """The scores of ``text`` ("2-1", "40 - 13"), each as (low, high): not quantities, but a claim's score
-    must still be the evidence's. A dash pair is a score when the first is not below the second or the
-    sentence talks of a match (the same reading as :func:`extract_quantities`, which skips them)."""
+    must still be the evidence's (read as :func:`_reads_as_score` reads them for extraction)."""
     out: set[tuple[int, int]] = set()
     for m in _SCORE_RE.finditer(text):
         a, b = int(m.group(1)), int(m.group(2))
-        if a >= b or SCORE_CONTEXT_RE.search(text, _sentence_start(text, m.start()), m.end() + 20):
+        if _reads_as_score(text, a, b, m.start(), m.end()):
             out.add((min(a, b), max(a, b)))
     return frozenset(out)
