@@ -40,21 +40,12 @@ def _say(msg: str, quiet: bool = False) -> None:
 def open_llm(req: Connection, prompts: Prompts) -> Iterator[tuple[Any, EngineInfo]]:
     """The LLM client for this run. The embedded engine starts on the first call that needs it (a run
     served entirely from the cache never starts it) and always stops when the run ends."""
-    from summarizer.cost import estimate_cost
-    from summarizer.llm import LLM, Endpoint, embedded_endpoint, resolve_endpoint
+    from summarizer.llm import Endpoint, embedded_endpoint, resolve_endpoint
     from summarizer.providers import PROFILES, form_of_request
     from summarizer.replay import recorded_endpoint, vcr_for
 
-    def cost(model: str, pt: int, ct: int) -> float:
-        return estimate_cost(model, pt, ct)
-
-    def free(model: str, pt: int, ct: int) -> float:
-        return 0.0
-
-    def reask(problems: list[str]) -> str:
-        return prompts.render("reask.user.j2", problems=problems)
-
     start: Any = None
+    priced = False
     with contextlib.ExitStack() as stack:
         if req.replay is not None:
             base, model, body = recorded_endpoint(req.replay)
@@ -70,7 +61,6 @@ def open_llm(req: Connection, prompts: Prompts) -> Iterator[tuple[Any, EngineInf
                 max_tokens=int(body.get("max_tokens") or 1024),
             )
             stack.enter_context(vcr_for(req.replay, replay=True))
-            pricing = free
         else:
             found = resolve_endpoint(base_url=req.base_url, model=req.model, mode=req.mode, provider=req.provider)
             if found is None:
@@ -78,7 +68,6 @@ def open_llm(req: Connection, prompts: Prompts) -> Iterator[tuple[Any, EngineInf
 
                 gguf = req.gguf or default_gguf()
                 ep = embedded_endpoint("http://127.0.0.1:0/v1", gguf.name)
-                pricing = free
 
                 def start() -> str:
                     _say(f"engine: embedded llama.cpp, model {gguf.name} (starting on loopback…)", req.quiet)
@@ -86,7 +75,7 @@ def open_llm(req: Connection, prompts: Prompts) -> Iterator[tuple[Any, EngineInf
 
             else:
                 ep = found
-                pricing = cost
+                priced = True
                 _say(f"engine: {ep.description}", req.quiet)
             if req.record is not None:
                 req.record.parent.mkdir(parents=True, exist_ok=True)
@@ -95,7 +84,24 @@ def open_llm(req: Connection, prompts: Prompts) -> Iterator[tuple[Any, EngineInf
             from summarizer.providers import MODE_ALIASES
 
             ep.forms = (cast(Any, MODE_ALIASES.get(req.mode, req.mode)),)
-        llm = LLM(ep, call_log=None, cost=pricing, reask=reask, start=start)
+        llm = client(ep, prompts, priced=priced, start=start)
         yield llm, EngineInfo(name=ep.engine, model=ep.model, base_url=None if start else ep.base_url)
         if start is not None and not llm.started:
             _say("engine: embedded llama.cpp not started: every answer came from the cache", req.quiet)
+
+
+def client(endpoint: Any, prompts: Prompts, *, priced: bool, start: Any = None) -> Any:
+    """The LLM client for ``endpoint``: our re-ask text, and prices for a priced (hosted) endpoint.
+    ``open_llm`` makes the run's; a worker process of a big run makes its own (``summarizer.sending``)."""
+    from summarizer.cost import estimate_cost
+    from summarizer.llm import LLM
+
+    def cost(model: str, pt: int, ct: int) -> float:
+        return estimate_cost(model, pt, ct) if priced else 0.0
+
+    def reask(problems: list[str]) -> str:
+        return prompts.render("reask.user.j2", problems=problems)
+
+    llm = LLM(endpoint, call_log=None, cost=cost, reask=reask, start=start)
+    llm.priced = priced
+    return llm

@@ -135,23 +135,42 @@ class CallRecord:
     error: str | None = None
 
 
+# How many turns of the event loop an answer's checks wait for the next call to go out (_sends_first).
+SENDS_FIRST_TURNS = 8
+
+
 class CallLog:
     """Every prompt and response, as JSONL (inspectable like simonw/llm's log). Holds no headers or keys."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
         self._lock = threading.Lock()
+        # In memory only when no file is given: a run's log goes to its file, not to a list that holds
+        # every request (each with its article) until the run ends.
         self.records: list[CallRecord] = []
+        self._fh: Any = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("")
+            # One handle for the run, a line at a time (reopening it per call cost ~0.2 ms of loop thread).
+            self._fh = path.open("w", encoding="utf-8", buffering=1)
 
     def add(self, record: CallRecord) -> None:
         with self._lock:
-            self.records.append(record)
-            if self.path is not None:
+            if self.path is None:
+                self.records.append(record)
+                return
+            line = json.dumps(record.__dict__, ensure_ascii=False) + "\n"
+            if self._fh is not None:
+                self._fh.write(line)
+            else:  # a call after close(): appended as before
                 with self.path.open("a", encoding="utf-8") as fh:
-                    fh.write(json.dumps(record.__dict__, ensure_ascii=False) + "\n")
+                    fh.write(line)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fh is not None:
+                self._fh.close()
+                self._fh = None
 
 
 class FailedAttempt(NamedTuple):
@@ -174,6 +193,7 @@ class CallScope:
     attempt: int = 1
     failures: list[FailedAttempt] = field(default_factory=list)
     holding_slot: bool = False  # an in-flight slot taken for the next HTTP call (LLM.max_in_flight)
+    handed: bool = False  # its slot was handed over by an answer whose checks wait until this call is out
 
 
 _scope: contextvars.ContextVar[CallScope | None] = contextvars.ContextVar("summarizer_call_scope", default=None)
@@ -492,6 +512,9 @@ class LLM:
         # A slot is taken before the request is built and given back once its answer is in (an error
         # keeps it until handled): articles waiting for one are already segmented and prompted.
         self.max_in_flight: int | None = None
+        self._waiting = 0  # tasks waiting for a slot
+        self._handoffs = 0  # slots given back to a waiting task whose call has not gone out yet
+        self.priced = False  # costs come from a price list (a hosted endpoint): worker processes copy it
         # Which of the endpoint's forms this server takes: a 400 moves on, and the choice is kept.
         self._form = 0
 
@@ -560,14 +583,46 @@ class LLM:
         """Take an in-flight slot for this attempt's first HTTP call (its answer gives it back)."""
         _, slots = self._session()
         if slots is not None and not scope.holding_slot:
+            await self._acquire(slots, scope)
+
+    async def _acquire(self, slots: Any, scope: CallScope | None) -> None:
+        waits = slots.locked()
+        self._waiting += waits
+        try:
             await slots.acquire()
+        finally:
+            self._waiting -= waits
+        if scope is not None:
             scope.holding_slot = True
+            scope.handed = waits
+
+    def _sent(self, scope: CallScope | None) -> None:
+        """This call is about to go out (or will not): an answer waiting for it may be checked now."""
+        if scope is not None and scope.handed:
+            scope.handed = False
+            self._handoffs = max(0, self._handoffs - 1)
+
+    async def _sends_first(self) -> None:
+        """An answer has given its slot back: its checks (2-6 ms of CPU) wait until the call that was
+        waiting for the slot has gone out. Otherwise a burst of answers is checked one after another
+        before any next call is sent, and every call waits behind the whole burst (measured at N = 32:
+        the calls went out at ~80 % of the provider's pace). Bounded: a few turns of the loop at most."""
+        import asyncio
+
+        if self._waiting <= 0:
+            return
+        self._handoffs += 1
+        for _ in range(SENDS_FIRST_TURNS):
+            if self._handoffs <= 0:
+                return
+            await asyncio.sleep(0)
 
     def _drop_slot(self, scope: CallScope) -> None:
         """Give back a slot no HTTP call used (the attempt ended before sending)."""
         if scope.holding_slot and self._client is not None and self._client[2] is not None:
             self._client[2].release()
         scope.holding_slot = False
+        self._sent(scope)
 
     def cost_of(self, prompt_tokens: int, completion_tokens: int) -> float:
         return self._cost(self.endpoint.model, prompt_tokens, completion_tokens) if self._cost else 0.0
@@ -589,9 +644,8 @@ class LLM:
         session, slots = self._session()
         scope = _scope.get()
         if slots is not None and not (scope is not None and scope.holding_slot):
-            await slots.acquire()  # a transport retry after a failure that gave the slot back, or no scope
-            if scope is not None:
-                scope.holding_slot = True
+            await self._acquire(slots, scope)  # a transport retry after a failure that gave the slot back, or no scope
+        self._sent(scope)
         try:
             try:
                 async with session.post(url, data=data, headers={"Content-Type": "application/json"}) as resp:
@@ -620,6 +674,7 @@ class LLM:
             slots.release()
             if scope is not None:
                 scope.holding_slot = False
+            await self._sends_first()
 
         try:
             return json.loads(content)

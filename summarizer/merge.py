@@ -310,17 +310,55 @@ def build_stories(
     """Cluster, reconcile and order; narratives are composed here and may be replaced by the LLM's.
 
     ``docs``: article id -> its :class:`ArticleEvidence` (or its Document, reduced here)."""
-    from summarizer.cluster import cluster_articles, story_weight
-    from summarizer.reconcile import reconcile
-
-    by_id = {r.article.id: r for r in results}
     kept = evidence_for(results, docs.values())
-    articles: dict[str, Article] = {aid: ev.article for aid, ev in kept.items()}
-    body = {aid: a.text[a.body_start :] for aid, a in articles.items()}
-    groups = cluster_articles([(r.article.id, body[r.article.id]) for r in results])
-    stories: list[Story] = []
-    for group in groups:
-        members = [by_id[a] for a in group]
+    stories = StoryBuilder([kept[r.article.id].article for r in results])
+    for r in results:
+        stories.add(kept[r.article.id], r)
+    return stories.finish()
+
+
+class StoryBuilder:
+    """Stories built as their articles' results come in: ``add`` each (evidence, result), then ``finish``.
+
+    Stories are clustered on the articles' texts alone, so the groups are known before any result is
+    in, and a story is reconciled as soon as its last article is done. A big run's stories are thus
+    merged while other articles are still at the provider (``pipeline``), not all after the last one;
+    ``finish`` orders them as :func:`build_stories` always has."""
+
+    def __init__(self, articles: Sequence[Article]) -> None:
+        self._articles = {a.id: a for a in articles}
+        self._groups: list[list[str]] | None = None  # clustered on the first add (off the start-up path)
+        self._group_of: dict[str, int] = {}
+        self._done: dict[str, tuple[ArticleEvidence, ArticleResult]] = {}
+        self._missing: list[int] = []
+        self._built: dict[int, Story] = {}
+
+    def _cluster(self) -> list[list[str]]:
+        from summarizer.cluster import cluster_articles
+
+        if self._groups is None:
+            self._groups = cluster_articles([(aid, a.text[a.body_start :]) for aid, a in self._articles.items()])
+            self._group_of = {aid: g for g, ids in enumerate(self._groups) for aid in ids}
+            self._missing = [len(ids) for ids in self._groups]
+        return self._groups
+
+    def add(self, evidence: ArticleEvidence, result: ArticleResult) -> None:
+        groups = self._cluster()
+        aid = result.article.id
+        if aid not in self._group_of or aid in self._done:
+            raise ValueError(f"{aid}: not an article of this brief, or added twice")
+        self._done[aid] = (evidence, result)
+        g = self._group_of[aid]
+        self._missing[g] -= 1
+        if self._missing[g] == 0:
+            self._built[g] = self._story(groups[g])
+
+    def _story(self, group: list[str]) -> Story:
+        from summarizer.cluster import story_weight
+        from summarizer.reconcile import reconcile
+
+        members = [self._done[a][1] for a in group]
+        kept = {a: self._done[a][0] for a in group}
         # Quoted sentences are cut to the clause carrying their figures where verify passes the cut.
         trimmed = [
             r.model_copy(update={"facts": [ev.trimmed.get(k, f) for k, f in enumerate(r.facts)]})
@@ -333,27 +371,36 @@ def build_stories(
             if len(members) > 1
             else None  # one source: nothing to corroborate
         )
+        articles = {a: self._articles[a] for a in group}
         facts, conflicts = reconcile(trimmed, articles, support=support)
         latest = max((r.article.date for r in members if r.article.date), default=None)
         sources = len({r.article.id for r in members})
         outlets = story_outlets([r.article for r in members])
-        stories.append(
-            Story(
-                id="",
-                title=story_title(members),
-                summary=compose_narrative(facts, conflicts, outlets),
-                summary_origin="composed",
-                articles=[r.article.id for r in members],
-                facts=facts,
-                conflicts=conflicts,
-                outlets=outlets,
-                weight=story_weight(sources, latest),
-            )
+        return Story(
+            id="",
+            title=story_title(members),
+            summary=compose_narrative(facts, conflicts, outlets),
+            summary_origin="composed",
+            articles=[r.article.id for r in members],
+            facts=facts,
+            conflicts=conflicts,
+            outlets=outlets,
+            weight=story_weight(sources, latest),
         )
-    stories.sort(key=lambda s: -s.weight)
-    for i, s in enumerate(stories, start=1):
-        s.id = f"s{i}"
-    return stories
+
+    def finish(self) -> list[Story]:
+        """Every story, heaviest first, numbered s1, s2, … (an article never added is left out)."""
+        groups = self._cluster()
+        for g, ids in enumerate(groups):
+            if g not in self._built:
+                present = [a for a in ids if a in self._done]
+                if present:
+                    self._built[g] = self._story(present)
+        stories = [self._built[g] for g in sorted(self._built)]
+        stories.sort(key=lambda s: -s.weight)
+        for i, s in enumerate(stories, start=1):
+            s.id = f"s{i}"
+        return stories
 
 
 def digest(stories: Sequence[Story]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from summarizer.cache import ResultCache
     from summarizer.cost import Budget
     from summarizer.llm import LLM
+    from summarizer.merge import StoryBuilder
     from summarizer.progress import Progress
+    from summarizer.sending import Outcome, Senders
     from summarizer.workers import SegmentAhead
 
 
@@ -105,6 +107,8 @@ async def segment_and_process(
     progress: Progress | None = None,
     budget: Budget | None = None,
     stats: RunStats | None = None,
+    senders: Senders | None = None,
+    on_done: Callable[[ArticleEvidence, ArticleResult], None] | None = None,
 ) -> tuple[list[ArticleEvidence], list[ArticleResult]]:
     """One verified ArticleResult per article: (evidence, results), in input order.
 
@@ -116,15 +120,32 @@ async def segment_and_process(
     CPU runs while other articles wait on the provider instead of before the first call goes out. In a
     big concurrent run, worker processes segment ahead instead (``summarizer.workers``), leaving the
     event-loop thread to the calls; everything else (cache, budget, progress, stats) stays here.
+
+    ``senders`` (``summarizer.sending``, started by the caller before its event loop): worker processes
+    run the whole path, calls included; the cache, the call log, progress and stats stay here.
+    ``on_done(evidence, result)`` is called for each article as it is done (``merge.StoryBuilder.add``).
     """
     from summarizer import workers as pool
 
+    if senders is not None and llm is not None:
+        return await senders.run(
+            list(items),
+            llm,
+            prompts,
+            options,
+            cache=cache,
+            progress=progress,
+            stats=stats or RunStats(),
+            on_done=on_done,
+        )
     raw = [item for item in items if not isinstance(item, Document)]
     workers = (
-        pool.SegmentAhead(raw) if llm is not None and pool.worth_processes(len(raw), options.concurrency) else None
+        pool.SegmentAhead(raw, ahead=pool.LOOKAHEAD * options.concurrency)
+        if llm is not None and pool.worth_processes(len(raw), options.concurrency)
+        else None
     )
     try:
-        return await _process(items, llm, prompts, options, cache, progress, budget, stats, workers)
+        return await _process(items, llm, prompts, options, cache, progress, budget, stats, workers, on_done)
     finally:
         if workers is not None:
             workers.close()
@@ -140,69 +161,128 @@ async def _process(
     budget: Budget | None,
     stats: RunStats | None,
     workers: SegmentAhead | None,
+    on_done: Callable[[ArticleEvidence, ArticleResult], None] | None = None,
 ) -> tuple[list[ArticleEvidence], list[ArticleResult]]:
-    from summarizer.extract import extract, to_result
-    from summarizer.merge import article_evidence
-    from summarizer.verify import verify_extraction
-
     # Where each article is in the list the workers segment (Documents need no segmenting).
     position = {id(item): n for n, item in enumerate(i for i in items if not isinstance(i, Document))}
+    path = ArticlePath(llm, prompts, options, cache=cache, progress=progress, budget=budget, stats=stats)
 
     async def document(item: Document | Article) -> Document:
         if workers is None or isinstance(item, Document):
             return _segmented(item)
         return await workers.segment(position[id(item)])
 
-    stats = stats or RunStats()
-    # When the client bounds its calls in flight itself, twice as many articles may be under way: one is
-    # segmented and prompted, or its answer checked, while N calls are at the provider.
-    ahead = 2 if llm is not None and llm.max_in_flight else 1
-    sem = asyncio.Semaphore(max(1, options.concurrency) * ahead)
-    in_flight = 0
-    model = llm.endpoint.model if llm is not None else ""
+    path.document = document
 
     async def one(item: Document | Article) -> tuple[ArticleEvidence, ArticleResult]:
-        doc, result = await verified(item)
+        got = await path.one(item)
+        if on_done is not None:
+            on_done(*got)
+        return got
+
+    done = await asyncio.gather(*(one(d) for d in items))
+    return [d for d, _ in done], [r for _, r in done]
+
+
+_LOOK_UP = object()  # ArticlePath.one: look the article up in the cache (the default)
+
+
+class ArticlePath:
+    """One article's way from text to a verified ArticleResult and its evidence: the cache, the budget,
+    the call with its re-asks, the checks. The one path, whether the article runs in this process
+    (``segment_and_process``) or in a worker process of a big run (``summarizer.sending``)."""
+
+    def __init__(
+        self,
+        llm: LLM | None,
+        prompts: Prompts,
+        options: Options,
+        *,
+        cache: ResultCache | None = None,
+        progress: Progress | None = None,
+        budget: Budget | None = None,
+        stats: RunStats | None = None,
+    ) -> None:
+        self.llm, self.prompts, self.options = llm, prompts, options
+        self.cache, self.progress, self.budget = cache, progress, budget
+        self.stats = stats or RunStats()
+        self.document: Callable[[Document | Article], Awaitable[Document]] = _as_document
+        # When the client bounds its calls in flight itself, twice as many articles may be under way: one is
+        # segmented and prompted, or its answer checked, while N calls are at the provider.
+        ahead = 2 if llm is not None and llm.max_in_flight else 1
+        self._sem = asyncio.Semaphore(max(1, options.concurrency) * ahead)
+        self._in_flight = 0
+        self.model = llm.endpoint.model if llm is not None else ""
+
+    def key(self, article: Article) -> str | None:
+        """The article's cache key, or None when results are not cached (no cache, or no LLM)."""
+        if self.cache is None or self.llm is None:
+            return None
+        return _article_key(article, self.model, self.prompts)
+
+    async def one(
+        self, item: Document | Article, hit: Any = _LOOK_UP, *, outcome: Outcome | None = None
+    ) -> tuple[ArticleEvidence, ArticleResult]:
+        """``hit``: the cached result when the caller looked it up already (None: a miss); ``outcome``
+        is filled in for a caller that keeps the stats and the cache itself (a worker's parent)."""
+        from summarizer.merge import article_evidence
+
+        doc, result = await self._verified(item, hit, outcome)
         return article_evidence(result, doc), result  # the Document goes here
 
-    async def verified(item: Document | Article) -> tuple[Document, ArticleResult]:
-        nonlocal in_flight
+    async def _verified(
+        self, item: Document | Article, hit: Any, outcome: Outcome | None
+    ) -> tuple[Document, ArticleResult]:
+        from summarizer.extract import extract, to_result
+        from summarizer.verify import verify_extraction
+
+        llm, cache, progress, budget, stats, options = (
+            self.llm,
+            self.cache,
+            self.progress,
+            self.budget,
+            self.stats,
+            self.options,
+        )
         article = item.article if isinstance(item, Document) else item
-        key = _article_key(article, model, prompts) if (cache is not None and llm is not None) else None
-        if cache is not None and key is not None:
-            hit = cache.get(key)
-            if hit is not None:
-                stats.cached += 1
-                if progress is not None:
-                    progress.finished(article.id, ok=True, tokens=0)
-                doc = await document(item)
-                return doc, rebind(hit, doc)
+        key = self.key(article)
+        if hit is _LOOK_UP:
+            hit = cache.get(key) if cache is not None and key is not None else None
+        if hit is not None:
+            stats.cached += 1
+            if progress is not None:
+                progress.finished(article.id, ok=True, tokens=0)
+            doc = await self.document(item)
+            return doc, rebind(hit, doc)
         if llm is None:
             doc = _segmented(item)
             result = verify_extraction(None, doc, events=["no LLM configured: extractive evidence"])
             if progress is not None:
                 progress.finished(article.id, ok=False, tokens=0)
             return doc, result
-        async with sem:
+        async with self._sem:
             # Segmented only now: with a concurrency limit, this CPU overlaps other articles' LLM waits.
-            doc = await document(item)
+            doc = await self.document(item)
             # Every re-ask is another call: the reservation covers the worst case, so --budget holds.
-            reserved = _estimate(doc, llm, prompts) * (1 + options.max_reasks) if budget is not None else 0.0
+            reserved = _estimate(doc, llm, self.prompts) * (1 + options.max_reasks) if budget is not None else 0.0
             if budget is not None and not budget.reserve(reserved):
                 stats.skipped_budget += 1
                 result = verify_extraction(None, doc, events=["not sent: the --budget would be exceeded"])
                 if progress is not None:
                     progress.finished(article.id, ok=False, tokens=0)
                 return doc, result
-            in_flight += 1
-            stats.peak_in_flight = max(stats.peak_in_flight, in_flight)
+            self._in_flight += 1
+            stats.peak_in_flight = max(stats.peak_in_flight, self._in_flight)
             if progress is not None:
                 progress.started(article.id)
             try:
-                got = await extract(doc, llm, prompts, max_reasks=options.max_reasks)
+                got = await extract(doc, llm, self.prompts, max_reasks=options.max_reasks)
             finally:
-                in_flight -= 1
+                self._in_flight -= 1
         stats.llm_articles += 1
+        if outcome is not None:
+            outcome.sent, outcome.transport_failed = True, got.transport_failed
+            outcome.tokens = got.usage.total_tokens
         if budget is not None:
             budget.settle(reserved, got.usage.cost_usd)
         if got.transport_failed:
@@ -215,8 +295,9 @@ async def _process(
             progress.finished(article.id, ok=result.status != "extractive", tokens=got.usage.total_tokens)
         return doc, result
 
-    done = await asyncio.gather(*(one(d) for d in items))
-    return [d for d, _ in done], [r for _, r in done]
+
+async def _as_document(item: Document | Article) -> Document:
+    return _segmented(item)
 
 
 def _segmented(item: Document | Article) -> Document:
@@ -239,10 +320,12 @@ async def build_brief(
     budget: Budget | None = None,
     cache: ResultCache | None = None,
     progress: Progress | None = None,
+    builder: StoryBuilder | None = None,
 ) -> Brief:
     """Stories, reconciled facts, conflicts, narratives and the digest from verified per-article results.
 
-    ``docs``: each article's evidence as ``segment_and_process`` returns it (Documents are reduced here)."""
+    ``docs``: each article's evidence as ``segment_and_process`` returns it (Documents are reduced here).
+    ``builder``: a StoryBuilder every result was already added to (``on_done``), its stories built meanwhile."""
     from summarizer.merge import build_stories, digest, evidence_for
     from summarizer.write import (
         Written,
@@ -253,8 +336,7 @@ async def build_brief(
         write_narratives,
     )
 
-    by_id = evidence_for(results, docs)
-    stories = build_stories(results, by_id)
+    stories = builder.finish() if builder is not None else build_stories(results, evidence_for(results, docs))
     rejected: list[Rejection] = [rej for r in results for rej in r.rejected]
     usage = Usage()
     for r in results:

@@ -52,6 +52,7 @@ def run_brief(req: BriefRequest) -> int:
     from summarizer.connect import open_llm
     from summarizer.llm import CallLog
     from summarizer.load import load_inputs
+    from summarizer.merge import StoryBuilder
     from summarizer.models import Brief
     from summarizer.pipeline import Options, RunStats, build_brief, segment_and_process
     from summarizer.progress import Progress, progress_enabled
@@ -115,11 +116,20 @@ def run_brief(req: BriefRequest) -> int:
             # Modules, articles and the client live for the whole run: the cyclic collector need not scan
             # them again on each pass (about 0.1 ms an article at 3,000 articles, measured). Undone below.
             gc.freeze()
+            from summarizer import sending
+
+            # A big run's calls go out from worker processes, forked here, before the event loop starts.
+            worth = sending.worth_it(
+                llm, len(loaded.articles), options, budget=budget is not None, recording=req.record is not None
+            )
+            senders = sending.start(llm, prompts, options) if worth and req.replay is None else None
 
             async def go() -> None:
                 try:
                     with Progress(len(articles), enabled=progress_enabled(req.quiet)) as progress:
                         # Each article is segmented in its own task, overlapping other articles' LLM waits.
+                        # Stories are reconciled as their last article comes in, while the others are at the provider.
+                        builder = StoryBuilder(loaded.articles)
                         docs, results = await segment_and_process(
                             loaded.articles,
                             llm,
@@ -129,7 +139,11 @@ def run_brief(req: BriefRequest) -> int:
                             progress=progress,
                             budget=budget,
                             stats=stats,
+                            senders=senders,
+                            on_done=builder.add,
                         )
+                    if senders is not None:
+                        senders.close()
                     brief = await build_brief(
                         docs,
                         results,
@@ -141,11 +155,15 @@ def run_brief(req: BriefRequest) -> int:
                         budget=budget,
                         cache=cache,
                         progress=progress,
+                        builder=builder,
                     )
                     progress.close()  # the story-writing phase's line
                     built.append(brief)
                 finally:
+                    if senders is not None:
+                        senders.close()
                     await llm.close()
+                    llm.call_log.close()
 
             # go() returns nothing: asyncio.run would otherwise repr() the whole Brief on the way out.
             asyncio.run(go())

@@ -32,6 +32,7 @@ class Prompts:
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
             autoescape=False,
+            auto_reload=False,  # a run's templates do not change under it: no stat() per render
         )
         self.folder = folder
         self._sources: dict[str, str] = {}

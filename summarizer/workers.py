@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 MIN_ARTICLES = 500
 MIN_CONCURRENCY = 2  # one article at a time: the loop is idle while it waits, nothing to win
 CHUNK = 16
+# Articles kept segmented ahead of the furthest one asked for, per unit of concurrency: the pipeline has
+# up to 2 × N articles under way, so 4 × N leaves the workers a margin without running ahead of the calls.
+LOOKAHEAD = 4
 
 
 def cores() -> int:
@@ -64,7 +67,13 @@ def _segment_here(article: Article) -> Document:
 class SegmentAhead:
     """``await segment(i)``: article ``i`` of ``articles`` as a Document. ``close`` when done."""
 
-    def __init__(self, articles: Sequence[Article], workers: int | None = None, chunk: int = CHUNK) -> None:
+    def __init__(
+        self,
+        articles: Sequence[Article],
+        workers: int | None = None,
+        chunk: int = CHUNK,
+        ahead: int | None = None,
+    ) -> None:
         import multiprocessing
 
         self._articles = list(articles)
@@ -74,11 +83,23 @@ class SegmentAhead:
             max_workers=workers or cores(), mp_context=multiprocessing.get_context("spawn")
         )
         self._warm: Future[bool] = self._pool.submit(_ready)
-        self._chunks: list[Future[list[Document]] | None] = [
-            self._pool.submit(_segment_all, self._articles[i : i + chunk]) for i in range(0, len(self._articles), chunk)
-        ]
+        n_chunks = -(-len(self._articles) // chunk)
+        # Chunks are submitted ``ahead`` articles beyond the furthest one asked for (None: all at once).
+        # All at once, the workers took both cores for the first seconds of a 1,000-article run, while
+        # the event loop, which carries every call, got half of one (its calls went out at half the rate).
+        self._ahead = n_chunks if ahead is None else max(1, -(-ahead // chunk))
+        self._chunks: list[Future[list[Document]] | None] = [None] * n_chunks
+        self._submitted = 0
+        self._fill(0)
         # Articles of each chunk not yet handed out: the chunk's Documents are let go with its last one.
         self._left = [len(self._articles[i : i + chunk]) for i in range(0, len(self._articles), chunk)]
+
+    def _fill(self, k: int) -> None:
+        """Submit every chunk up to ``k`` and ``ahead`` beyond it."""
+        while self._submitted < len(self._chunks) and self._submitted <= k + self._ahead:
+            i = self._submitted * self._chunk
+            self._chunks[self._submitted] = self._pool.submit(_segment_all, self._articles[i : i + self._chunk])
+            self._submitted += 1
 
     @property
     def ready(self) -> bool:
@@ -86,6 +107,7 @@ class SegmentAhead:
 
     async def segment(self, i: int) -> Document:
         k = i // self._chunk
+        self._fill(k)
         try:
             return await self._segment(i, k)
         finally:

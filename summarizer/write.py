@@ -274,7 +274,11 @@ async def write_narratives(
         if not facts:
             continue
         key = narrative_key(story, llm.endpoint.model, prompts)
-        hit = _cached(cache.get_value(key), functools.partial(_check_narrative, facts=facts)) if cache else None
+        hit = (
+            _cached(cache.get_value(key), functools.partial(_check_narrative, facts=facts))
+            if cache is not None
+            else None
+        )
         if hit is not None:
             out.written[story.id] = hit
         else:

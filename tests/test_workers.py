@@ -116,3 +116,17 @@ def test_a_chunk_is_let_go_once_its_last_article_is_handed_out(tmp_path: Path) -
         assert ahead._chunks == [None, None, None]
     finally:
         ahead.close()
+
+
+def test_chunks_are_segmented_only_a_lookahead_beyond_the_furthest_article_asked_for(tmp_path: Path) -> None:
+    """All at once, the workers took both cores while the event loop, carrying every call, starved."""
+    articles = _articles(tmp_path, 12)
+    ahead = workers.SegmentAhead(articles, workers=1, chunk=2, ahead=2)  # one chunk beyond
+    try:
+        assert [c is not None for c in ahead._chunks] == [True, True, False, False, False, False]
+        got = asyncio.run(ahead.segment(6))  # chunk 3: it and the one after it are submitted now
+        assert got == segment(articles[6])
+        assert [c is not None for c in ahead._chunks] == [True, True, True, True, True, False]
+        assert [asyncio.run(ahead.segment(i)) for i in (0, 11)] == [segment(articles[0]), segment(articles[11])]
+    finally:
+        ahead.close()

@@ -1,0 +1,243 @@
+"""Calls sent from worker processes (summarizer/sending.py): the same results, nothing lost, one cache.
+
+The endpoint is SCRIPTED (tests/scripted_endpoint.py, well_behaved: a careful model). Its server thread
+lives in this process, so the workers here are spawned, not forked (sending.py forks only when the
+process has one thread); bench_batch.py runs the forked path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
+from scripted_endpoint import ScriptedEndpoint, well_behaved
+from test_workers import _articles
+
+from summarizer import sending
+from summarizer.cache import ResultCache
+from summarizer.llm import LLM, CallLog, Endpoint
+from summarizer.merge import StoryBuilder, build_stories, evidence_for
+from summarizer.models import Article, ArticleEvidence, ArticleResult
+from summarizer.pipeline import Options, RunStats, segment_and_process
+from summarizer.templates import Prompts
+
+
+def _llm(base_url: str, log: Path | None = None) -> LLM:
+    llm = LLM(Endpoint(base_url=base_url, model="scripted", forms=("json",)), call_log=CallLog(log))
+    llm.max_in_flight = 4
+    return llm
+
+
+def _run(
+    articles: list[Article],
+    base_url: str,
+    *,
+    workers: bool,
+    cache: ResultCache | None = None,
+    log: Path | None = None,
+    on_done: Any = None,
+) -> tuple[list[str], list[ArticleResult], RunStats]:
+    llm = _llm(base_url, log)
+    options = Options(concurrency=4, max_reasks=1)
+    prompts = Prompts()
+    senders = sending.Senders(llm, prompts, options) if workers else None
+    stats = RunStats()
+
+    async def go() -> tuple[list[ArticleEvidence], list[ArticleResult]]:
+        try:
+            return await segment_and_process(
+                articles, llm, prompts, options, cache=cache, stats=stats, senders=senders, on_done=on_done
+            )
+        finally:
+            await llm.close()
+
+    try:
+        evidence, results = asyncio.run(go())
+    finally:
+        if senders is not None:
+            senders.close()
+        llm.call_log.close()
+    return [e.model_dump_json() for e in evidence], results, stats
+
+
+def _dump(results: list[ArticleResult]) -> list[str]:
+    return [r.model_dump_json() for r in results]
+
+
+def test_workers_give_the_same_evidence_and_results_in_input_order(tmp_path: Path) -> None:
+    articles = _articles(tmp_path, 12)
+    with ScriptedEndpoint(well_behaved, latency=0.1) as ep:
+        ev_here, res_here, _ = _run(articles, ep.base_url, workers=False)
+        calls_here = len(ep.requests)
+        ep.max_in_flight = 0
+        ev_sent, res_sent, stats = _run(articles, ep.base_url, workers=True)
+        calls_sent = len(ep.requests) - calls_here
+        at_once = ep.max_in_flight
+    assert [r.article.id for r in res_sent] == [a.id for a in articles]
+    assert _dump(res_sent) == _dump(res_here) and ev_sent == ev_here
+    assert calls_sent == calls_here == 12
+    assert stats.llm_articles == 12 and stats.cached == 0 and stats.transport_failed == 0
+    assert all(r.facts and r.status != "extractive" for r in res_sent)
+    # The workers' shares of N = 4 add up to it: never more calls at the provider at once.
+    assert 3 <= at_once <= 4
+    assert 1 <= stats.peak_in_flight <= 2 * 4  # articles in their extract step (a share ready per share sent)
+
+
+def test_the_parent_keeps_the_cache_and_the_call_log(tmp_path: Path) -> None:
+    articles = _articles(tmp_path, 8)
+    log = tmp_path / "calls.jsonl"
+    with ScriptedEndpoint(well_behaved) as ep, ResultCache(tmp_path / "c.sqlite3") as cache:
+        _, first, stats1 = _run(articles, ep.base_url, workers=True, cache=cache, log=log)
+        lines = [json.loads(x) for x in log.read_text(encoding="utf-8").splitlines()]
+        calls = len(ep.requests)
+        _, second, stats2 = _run(articles, ep.base_url, workers=True, cache=cache)
+        assert len(ep.requests) == calls  # the rerun is all cache hits, found by the parent
+        assert len(cache) == 8 and stats1.llm_articles == 8
+    # Every call the workers made is in this process's log, under its article's id.
+    assert len(lines) == calls == 8
+    assert sorted(r["label"] for r in lines) == sorted(a.id for a in articles)
+    assert stats2.cached == 8 and stats2.llm_articles == 0 and all(r.cached for r in second)
+    assert [r.facts for r in second] == [r.facts for r in first]
+
+
+def test_a_worker_that_dies_loses_no_article(tmp_path: Path) -> None:
+    articles = _articles(tmp_path, 16)
+    killed: list[int] = []
+    holder: dict[str, sending.Senders] = {}
+    real_init = sending.Senders.__init__
+
+    def keep(self: sending.Senders, *a: Any, **k: Any) -> None:
+        real_init(self, *a, **k)
+        holder["senders"] = self
+
+    def kill_one(ev: ArticleEvidence, res: ArticleResult) -> None:
+        if not killed:  # at the first result, one worker dies with articles in hand
+            pid = holder["senders"]._workers[0].proc.pid
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    with pytest.MonkeyPatch.context() as mp, ScriptedEndpoint(well_behaved, latency=0.3) as ep:
+        mp.setattr(sending.Senders, "__init__", keep)
+        _, results, stats = _run(articles, ep.base_url, workers=True, on_done=kill_one)
+    assert killed
+    assert [r.article.id for r in results] == [a.id for a in articles]
+    assert all(r.facts and r.status != "extractive" for r in results)
+    assert any("sender process ended early" in e for e in stats.events)
+
+
+def test_with_every_worker_gone_the_rest_runs_in_this_process(tmp_path: Path) -> None:
+    articles = _articles(tmp_path, 6)
+    with ScriptedEndpoint(well_behaved) as ep:
+        llm = _llm(ep.base_url)
+        options = Options(concurrency=4)
+        senders = sending.Senders(llm, Prompts(), options)
+        for w in senders._workers:
+            os.kill(w.proc.pid, signal.SIGKILL)
+            w.proc.join(timeout=10)
+        stats = RunStats()
+
+        async def go() -> list[ArticleResult]:
+            try:
+                _, results = await segment_and_process(articles, llm, Prompts(), options, stats=stats, senders=senders)
+                return results
+            finally:
+                await llm.close()
+
+        results = asyncio.run(go())
+        senders.close()
+    assert [r.article.id for r in results] == [a.id for a in articles]
+    assert all(r.facts for r in results) and stats.llm_articles == 6
+    assert len(ep.requests) == 6
+
+
+def test_workers_are_used_only_where_they_pay_off_and_nothing_must_be_shared() -> None:
+    llm = _llm("http://127.0.0.1:1/v1")
+    big = Options(concurrency=32)
+    assert sending.worth_it(llm, 1000, big, budget=False, recording=False) == (sending.cores() > 1)
+    assert not sending.worth_it(llm, sending.MIN_ARTICLES - 1, big, budget=False, recording=False)
+    assert not sending.worth_it(llm, 1000, Options(concurrency=1), budget=False, recording=False)
+    assert not sending.worth_it(llm, 1000, big, budget=True, recording=False)  # reservations stay in order
+    assert not sending.worth_it(llm, 1000, big, budget=False, recording=True)  # vcrpy patches this process
+    from summarizer.llm import embedded_endpoint
+
+    local = LLM(embedded_endpoint("http://127.0.0.1:1/v1", "m.gguf"))
+    assert not sending.worth_it(local, 1000, big, budget=False, recording=False)
+
+
+def test_stories_built_as_results_come_in_equal_the_stories_built_at_the_end(tmp_path: Path) -> None:
+    """merge.StoryBuilder: the order articles finish in changes nothing."""
+    articles = _articles(tmp_path, 7)
+    with ScriptedEndpoint(well_behaved) as ep:
+        evidence_json, results, _ = _run(articles, ep.base_url, workers=False)
+    evidence = [ArticleEvidence.model_validate_json(e) for e in evidence_json]
+    at_the_end = build_stories(results, evidence_for(results, evidence))
+    builder = StoryBuilder(articles)
+    order = [6, 0, 3, 5, 1, 4, 2]
+    for k in order:
+        builder.add(evidence[k], results[k])
+    incremental = builder.finish()
+    assert [s.model_dump() for s in incremental] == [s.model_dump() for s in at_the_end]
+    assert len(at_the_end) == 1 and len(at_the_end[0].articles) == 7  # copies of one event: one story
+    with pytest.raises(ValueError):
+        builder.add(evidence[0], results[0])  # twice
+
+
+class _Probe(BaseModel):
+    """Any answer validates; validating it records when (the context's ``seen``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _seen(cls, data: Any, info: ValidationInfo) -> Any:
+        from summarizer.llm import validation_context
+
+        validation_context(info.context)["seen"]()
+        return data
+
+
+def test_an_answer_is_checked_after_the_call_waiting_for_its_slot_has_gone_out() -> None:
+    """llm._sends_first: with one slot, call B reaches the provider before call A's answer is checked."""
+    checked: list[float] = []
+    sent: list[float] = []
+
+    with ScriptedEndpoint(well_behaved, latency=0.05) as ep:
+        llm = _llm(ep.base_url)
+        llm.max_in_flight = 1
+        post = llm._post
+
+        async def timed_post(body: dict[str, Any]) -> Any:
+            sent.append(time.monotonic())  # the request is built; it goes out in this same turn
+            return await post(body)
+
+        llm._post = timed_post  # type: ignore[method-assign]
+
+        async def ask(label: str) -> None:
+            got = await llm.structured(
+                label=label,
+                system="Extract facts.",
+                user="Sentences:\n[1] The council approved 12 new homes.\n",
+                response_model=_Probe,
+                context={"seen": lambda: checked.append(time.monotonic())},
+                max_reasks=0,
+            )
+            assert got.value is not None, got.error
+
+        async def go() -> None:
+            try:
+                await asyncio.gather(ask("A"), ask("B"))
+            finally:
+                await llm.close()
+
+        asyncio.run(go())
+    assert len(ep.requests) == 2 and len(sent) == 2 and len(checked) == 2
+    # The second request went out before the first answer was checked (without _sends_first the first
+    # answer is checked in the same turn of the loop that reads it, before B's task can send).
+    assert sent[1] <= checked[0]
