@@ -26,6 +26,7 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -105,10 +106,13 @@ class Senders:
         shares = [options.concurrency // n + (i < options.concurrency % n) for i in range(n)]
         level = logging.getLogger("summarizer").getEffectiveLevel()
         # fork only with one thread: a lock another thread holds would stay held in the child.
-        method = "fork" if threading.active_count() == 1 and hasattr(os, "fork") else "spawn"
+        # Linux only: elsewhere (macOS) system libraries are not fork-safe and Python spawns by default.
+        single = threading.active_count() == 1
+        method = "fork" if single and sys.platform.startswith("linux") else "spawn"
         ctx: Any = multiprocessing.get_context(method)
         self.method = method
         self._workers: list[_Worker] = []
+        self._closed = False
         for share in shares:
             setup = _Setup(
                 endpoint=llm.endpoint,
@@ -149,7 +153,7 @@ class Senders:
         n = len(items)
         evidence: list[ArticleEvidence | None] = [None] * n
         results: list[ArticleResult | None] = [None] * n
-        keys = [here.key(i.article if isinstance(i, Document) else i) for i in items]
+        keys: dict[int, str | None] = {}  # made as each article is handed out, not all before the first
         pending: collections.deque[int] = collections.deque(range(n))
         left = [n]
         all_done = loop.create_future()
@@ -167,6 +171,9 @@ class Senders:
         def feed(w: _Worker) -> None:
             while w.alive and pending and len(w.held) < w.credit:
                 k = pending.popleft()
+                item = items[k]
+                if k not in keys:
+                    keys[k] = here.key(item.article if isinstance(item, Document) else item)
                 key = keys[k]
                 hit = cache.get(key) if cache is not None and key is not None else None
                 try:
@@ -176,7 +183,6 @@ class Senders:
                     return
                 w.held.add(k)
                 if progress is not None and hit is None:
-                    item = items[k]
                     progress.started(item.article.id if isinstance(item, Document) else item.id)
 
         async def run_here(k: int) -> None:
@@ -203,8 +209,9 @@ class Senders:
                 if outcome.sent:
                     stats.llm_articles += 1
                     stats.transport_failed += outcome.transport_failed
-                    if cache is not None and keys[k] is not None and not outcome.transport_failed:
-                        cache.put(keys[k], res)
+                    key = keys.get(k)
+                    if cache is not None and key is not None and not outcome.transport_failed:
+                        cache.put(key, res)
                 if progress is not None:
                     aid = res.article.id
                     progress.finished(aid, ok=res.cached or res.status != "extractive", tokens=outcome.tokens)
@@ -264,17 +271,21 @@ class Senders:
                         if msg[0] == "bye":
                             bye = True
                             break
-                        loop.call_soon_threadsafe(on_message, w, msg)
+                        _call(loop, on_message, w, msg)
                 except (EOFError, OSError):
                     dead = True
                 dead = not bye and (dead or ready is w.proc.sentinel)
                 if bye or dead:  # it takes no more articles
                     watch.pop(w.conn, None)
                     watch.pop(w.proc.sentinel, None)
-                if dead and not loop.is_closed():
-                    loop.call_soon_threadsafe(on_death, w)
+                if dead:
+                    _call(loop, on_death, w)
 
     def close(self) -> None:
+        """End the workers (each finishes what it holds first); a second call does nothing."""
+        if self._closed:
+            return
+        self._closed = True
         for w in self._workers:
             with contextlib.suppress(OSError):
                 w.conn.send(None)
@@ -284,6 +295,12 @@ class Senders:
                 w.proc.terminate()
                 w.proc.join(timeout=5)
             w.conn.close()
+
+
+def _call(loop: asyncio.AbstractEventLoop, fn: Any, *args: Any) -> None:
+    """``fn(*args)`` in the loop's thread; nothing once the run's loop has ended (a late bye or exit)."""
+    with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+        loop.call_soon_threadsafe(fn, *args)
 
 
 def start(llm: LLM, prompts: Prompts, options: Options) -> Senders:
