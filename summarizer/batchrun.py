@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from summarizer.models import Document, InputError
+from summarizer.models import Article, ArticleEvidence, ArticleResult, InputError
 
 
 def _say(msg: str) -> None:
@@ -30,14 +30,14 @@ def batch_client(base_url: str | None) -> Any:
     )
 
 
-def _docs(inputs: list[str]) -> tuple[list[Document], list[InputError]]:
+def _articles(inputs: list[str]) -> tuple[list[Article], list[InputError]]:
+    """The readable articles (each is segmented when its turn comes, and its Document let go after)."""
     from summarizer.load import load_inputs
-    from summarizer.segment import segment
 
     loaded = load_inputs(inputs)
     for e in loaded.errors:
         _say(f"summarizer: {e.path}: {e.reason}")
-    return [segment(a) for a in loaded.articles], loaded.errors
+    return loaded.articles, loaded.errors
 
 
 def batch_submit(
@@ -54,18 +54,20 @@ def batch_submit(
     from summarizer.extract import build_prompt, schema
     from summarizer.pipeline import cache_key_for
     from summarizer.providers import profile_named
+    from summarizer.segment import segment
     from summarizer.templates import Prompts
 
     prompts = Prompts(prompts_dir)
     profile = profile_named(provider or "openai")
     model = model or os.environ.get("SUMMARIZER_MODEL") or profile.default_model
-    docs, errors = _docs(inputs)
-    if not docs:
+    articles, errors = _articles(inputs)
+    if not articles:
         _say("summarizer: no readable article in the inputs")
         return 1
     requests = []
     mapping: dict[str, Any] = {}
-    for doc in docs:
+    for article in articles:
+        doc = segment(article)
         system, user = build_prompt(doc, prompts)
         key = cache_key_for(doc, model, prompts)
         body = profile.batch_body(
@@ -104,8 +106,10 @@ def batch_collect(*, state: Path, out: Path, base_url: str | None, prompts_dir: 
     from summarizer.cache import ResultCache
     from summarizer.cost import estimate_cost
     from summarizer.extract import failed, from_raw, to_result
+    from summarizer.merge import article_evidence
     from summarizer.pipeline import Options, build_brief_sync, cache_key_for
     from summarizer.render import write_brief
+    from summarizer.segment import segment
     from summarizer.templates import Prompts
 
     try:
@@ -120,12 +124,16 @@ def batch_collect(*, state: Path, out: Path, base_url: str | None, prompts_dir: 
         return 1
     prompts = Prompts(prompts_dir)
     batches = ", ".join(batch_id)
-    docs, errors = _docs([v["path"] for v in items.values()])
+    articles, errors = _articles([v["path"] for v in items.values()])
     code = 1 if errors else 0
-    results = []
+    model_of = {v["sha256"]: v["model"] for v in items.values()}  # a scan per article was n² at 100,000
+    results: list[ArticleResult] = []
+    evidence: list[ArticleEvidence] = []
     with ResultCache() as cache:
-        for doc in docs:
-            model = next((v["model"] for v in items.values() if v["sha256"] == doc.article.sha256), "")
+        for article in articles:
+            # One Document at a time: what the brief needs of it is kept as its evidence, as in a live run.
+            doc = segment(article)
+            model = model_of.get(article.sha256, "")
             key = cache_key_for(doc, model, prompts)
             body = answers.get(key)
             if body is None or "error" in body:
@@ -139,8 +147,9 @@ def batch_collect(*, state: Path, out: Path, base_url: str | None, prompts_dir: 
             if not got.transport_failed:
                 cache.put(key, result)
             results.append(result)
+            evidence.append(article_evidence(result, doc))
 
-    brief = build_brief_sync(docs, results, None, prompts, Options(narrative=False), errors=errors)
-    paths = write_brief(brief, {d.article.id: d.article for d in docs}, out)
+    brief = build_brief_sync(evidence, results, None, prompts, Options(narrative=False), errors=errors)
+    paths = write_brief(brief, {a.id: a for a in articles}, out)
     _say(f"collected batch {batches}: {len(results)} article(s) → {', '.join(map(str, paths))}")
     return code

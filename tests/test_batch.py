@@ -561,3 +561,45 @@ def test_cli_submit_splits_a_run_and_collect_gathers_every_batch(
     assert sorted(r["article"]["path"] for r in brief["results"]) == sorted(map(str, paths))
     assert all(any(e.startswith("collected from batch ") for e in r["events"]) for r in brief["results"])
     assert brief["usage"]["calls"] == 3  # every answer of both batches was read
+
+
+def test_collect_holds_one_document_at_a_time(
+    scripted: tuple[Scripted, openai.OpenAI], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`batch collect` of a 100,000-article day must not hold every segmentation (it did: all up front)."""
+    import weakref
+
+    import summarizer.segment as segmentation
+    from summarizer.batchrun import batch_collect, batch_submit
+    from summarizer.models import Article, Document
+
+    script, client = scripted
+    url = str(client.base_url).rstrip("/")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-scripted")
+    paths = []
+    for i in range(4):
+        p = tmp_path / f"a{i}.txt"
+        p.write_text(EXAMPLES[i % 2].read_text(encoding="utf-8").replace("\n", f" ({i})\n", 1), encoding="utf-8")
+        paths.append(str(p))
+    state = tmp_path / "state.json"
+    assert batch_submit(paths, state=state, model=MODEL, base_url=url, prompts_dir=None) == 0
+    for batch_id in list(script.batches):
+        script.finish(batch_id)
+    made: list[weakref.ref[Document]] = []
+    most_alive = 0
+    real = segmentation.segment
+
+    def tracked(article: Article) -> Document:
+        nonlocal most_alive
+        most_alive = max(most_alive, sum(r() is not None for r in made))  # before this one is made
+        doc = real(article)
+        made.append(weakref.ref(doc))
+        return doc
+
+    monkeypatch.setattr(segmentation, "segment", tracked)
+    assert batch_collect(state=state, out=tmp_path / "out", base_url=url, prompts_dir=None) == 0
+    assert len(made) == 4
+    assert most_alive <= 1  # the one before is let go as the next is segmented
+    brief = json.loads((tmp_path / "out" / "brief.json").read_text(encoding="utf-8"))
+    assert sorted(r["article"]["path"] for r in brief["results"]) == sorted(paths)
+    assert all(r["facts"] for r in brief["results"])
