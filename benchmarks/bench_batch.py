@@ -200,6 +200,7 @@ def run_once(
     import summarizer.pipeline
     import summarizer.render
     import summarizer.segment
+    import summarizer.sending
     import summarizer.verify
     from summarizer.run import BriefRequest, run_brief
 
@@ -208,6 +209,8 @@ def run_once(
         (summarizer.load, "load_inputs", "load"),
         # Articles are segmented inside their own tasks, overlapping other articles' LLM waits.
         (summarizer.pipeline, "segment_and_process", "segment+extract+verify (LLM phase)"),
+        # A big run sends from worker processes instead: the same phase.
+        (summarizer.sending.Senders, "run", "segment+extract+verify (LLM phase)"),
         (summarizer.pipeline, "build_brief", "cluster+merge (+narratives)"),
         (summarizer.render, "write_brief", "render"),
     ]

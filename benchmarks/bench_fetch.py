@@ -44,8 +44,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
+    from summarizer.article import article_from_text
     from summarizer.fetch import FetchOptions, fetch_sync
-    from summarizer.load import article_from_text
 
     print(f"{'latency':>8} | {'cold (s)':>9} | {'warm (s)':>9} | {'cold MB':>7} | {'warm MB':>7} | warm 304s")
     for latency in args.latency:

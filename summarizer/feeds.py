@@ -308,7 +308,7 @@ def load_web(specs: Sequence[str], *, options: FetchOptions | None = None, since
 
 
 def _page_article(page: Fetched, entry: FeedEntry | None, outlet: str | None) -> Article | InputError:
-    from summarizer.load import article_from_text
+    from summarizer.article import article_from_text
 
     if page.error:
         return InputError(path=page.url, reason=page.error)

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from summarizer.llm import LLM
     from summarizer.merge import StoryBuilder
     from summarizer.progress import Progress
-    from summarizer.sending import Outcome, Senders
     from summarizer.workers import SegmentAhead
 
 
@@ -44,6 +43,16 @@ class Options:
     max_reasks: int = 2
     narrative: bool = True
     budget_usd: float | None = None
+
+
+@dataclass
+class Outcome:
+    """What one article's path did, for a caller that keeps the stats and the cache itself (a worker's
+    parent, ``summarizer.sending``)."""
+
+    sent: bool = False  # asked of the LLM (not cached, not skipped)
+    transport_failed: bool = False
+    tokens: int = 0
 
 
 @dataclass
@@ -107,7 +116,6 @@ async def segment_and_process(
     progress: Progress | None = None,
     budget: Budget | None = None,
     stats: RunStats | None = None,
-    senders: Senders | None = None,
     on_done: Callable[[ArticleEvidence, ArticleResult], None] | None = None,
 ) -> tuple[list[ArticleEvidence], list[ArticleResult]]:
     """One verified ArticleResult per article: (evidence, results), in input order.
@@ -121,23 +129,12 @@ async def segment_and_process(
     big concurrent run, worker processes segment ahead instead (``summarizer.workers``), leaving the
     event-loop thread to the calls; everything else (cache, budget, progress, stats) stays here.
 
-    ``senders`` (``summarizer.sending``, started by the caller before its event loop): worker processes
-    run the whole path, calls included; the cache, the call log, progress and stats stay here.
+    A big run against a server sends from worker processes instead (``summarizer.sending``), each running
+    :class:`ArticlePath` on its share.
     ``on_done(evidence, result)`` is called for each article as it is done (``merge.StoryBuilder.add``).
     """
     from summarizer import workers as pool
 
-    if senders is not None and llm is not None:
-        return await senders.run(
-            list(items),
-            llm,
-            prompts,
-            options,
-            cache=cache,
-            progress=progress,
-            stats=stats or RunStats(),
-            on_done=on_done,
-        )
     raw = [item for item in items if not isinstance(item, Document)]
     workers = (
         pool.SegmentAhead(raw, ahead=pool.LOOKAHEAD * options.concurrency)

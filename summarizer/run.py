@@ -130,18 +130,29 @@ def run_brief(req: BriefRequest) -> int:
                         # Each article is segmented in its own task, overlapping other articles' LLM waits.
                         # Stories are reconciled as their last article comes in, while the others are at the provider.
                         builder = StoryBuilder(loaded.articles)
-                        docs, results = await segment_and_process(
-                            loaded.articles,
-                            llm,
-                            prompts,
-                            options,
-                            cache=cache,
-                            progress=progress,
-                            budget=budget,
-                            stats=stats,
-                            senders=senders,
-                            on_done=builder.add,
-                        )
+                        if senders is not None:  # worker processes run each article's path
+                            docs, results = await senders.run(
+                                list(loaded.articles),
+                                llm,
+                                prompts,
+                                options,
+                                cache=cache,
+                                progress=progress,
+                                stats=stats,
+                                on_done=builder.add,
+                            )
+                        else:
+                            docs, results = await segment_and_process(
+                                loaded.articles,
+                                llm,
+                                prompts,
+                                options,
+                                cache=cache,
+                                progress=progress,
+                                budget=budget,
+                                stats=stats,
+                                on_done=builder.add,
+                            )
                     if senders is not None:
                         senders.close()
                     brief = await build_brief(

@@ -54,15 +54,6 @@ log = logging.getLogger("summarizer")
 
 
 @dataclass
-class Outcome:
-    """What one article's path did, for the parent's stats, cache and progress."""
-
-    sent: bool = False  # asked of the LLM (not cached, not skipped)
-    transport_failed: bool = False
-    tokens: int = 0
-
-
-@dataclass
 class _Setup:
     """What a worker needs to make its own client and run the article path (picklable)."""
 
@@ -314,6 +305,8 @@ def start(llm: LLM, prompts: Prompts, options: Options) -> Senders:
 def _worker_main(conn: Connection, setup: _Setup) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it and ends the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not logging.getLogger().handlers:  # spawned: the CLI's stderr handler (cli.py) was not inherited
+        logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     logging.getLogger("summarizer").setLevel(setup.log_level)
     if setup.log_level > logging.INFO:
         logging.getLogger("instructor").setLevel(logging.CRITICAL)
@@ -327,7 +320,7 @@ def _worker_main(conn: Connection, setup: _Setup) -> None:
 
 async def _serve(conn: Connection, setup: _Setup) -> None:
     from summarizer.connect import client
-    from summarizer.pipeline import ArticlePath, Options
+    from summarizer.pipeline import ArticlePath, Options, Outcome
     from summarizer.templates import Prompts
 
     prompts = Prompts(setup.prompts_folder)

@@ -52,9 +52,11 @@ def _run(
 
     async def go() -> tuple[list[ArticleEvidence], list[ArticleResult]]:
         try:
-            return await segment_and_process(
-                articles, llm, prompts, options, cache=cache, stats=stats, senders=senders, on_done=on_done
-            )
+            if senders is not None:
+                return await senders.run(
+                    list(articles), llm, prompts, options, cache=cache, progress=None, stats=stats, on_done=on_done
+                )
+            return await segment_and_process(articles, llm, prompts, options, cache=cache, stats=stats, on_done=on_done)
         finally:
             await llm.close()
 
@@ -145,7 +147,9 @@ def test_with_every_worker_gone_the_rest_runs_in_this_process(tmp_path: Path) ->
 
         async def go() -> list[ArticleResult]:
             try:
-                _, results = await segment_and_process(articles, llm, Prompts(), options, stats=stats, senders=senders)
+                _, results = await senders.run(
+                    list(articles), llm, Prompts(), options, cache=None, progress=None, stats=stats
+                )
                 return results
             finally:
                 await llm.close()
