@@ -64,20 +64,16 @@ def _serve(conn: Connection, latency: float, narrative_tag: str) -> None:
                     "digest": sum(is_digest(r) for r in reqs),
                 }
                 cpu = time.process_time() - cpu0
+                served = sorted(ep.served)
                 conn.send(
-                    {
-                        "calls": len(reqs),
-                        "peak": ep.max_in_flight,
-                        "kinds": kinds,
-                        "cpu_s": cpu,
-                        "times": list(ep.times),
-                    }
+                    {"calls": len(reqs), "peak": ep.max_in_flight, "kinds": kinds, "cpu_s": cpu, "served": served}
                 )
             elif msg == "reset":
                 with ep._lock:  # a benchmark's own endpoint: resetting its counters between runs is fine
                     ep.requests.clear()
                     ep.headers.clear()
                     ep.times.clear()
+                    ep.served.clear()
                     ep.max_in_flight = ep._in_flight
                 cpu0 = time.process_time()
                 conn.send("ok")
@@ -442,6 +438,13 @@ def live(paths: list[Path], tmp: Path, args: argparse.Namespace, figures: dict[s
     ratio = wall / bound if bound else float("nan")
     print(f"{c:>10} {n:>4} {lat:>6.3f} {bound:>10.2f} {wall:>9.2f} {ratio:>10.2f}   (goal ≤ 1.15)")
     print(f"calls per article {c / len(paths):.3f}  ({s1['kinds']})")
+    served = s1["served"]
+    if served:
+        mean = sum(served) / len(served)
+        print(f"the endpoint's own time per call (headers in to answer written; scripted latency {lat * 1000:.0f} ms): "
+              f"median {served[len(served) // 2] * 1000:.0f} ms, mean {mean * 1000:.0f} ms, "
+              f"p95 {served[int(0.95 * (len(served) - 1))] * 1000:.0f} ms "
+              f"(its share of the ratio {mean / lat:.2f})")  # fmt: skip
     print(f"peak in flight at the endpoint {s1['peak']} (N = {n}); "
           f"the endpoint's own CPU {s1['cpu_s']:.2f} s ({s1['cpu_s'] / max(1, c) * 1000:.1f} ms per call)")  # fmt: skip
     print("where the wall time went (and this process's CPU time in it):")

@@ -136,8 +136,7 @@ class CallRecord:
 
 
 # How many turns of the event loop an answer's checks wait for the next call to go out (_sends_first).
-SENDS_FIRST_TURNS = 8
-WRITE_TURNS = 2
+SENDS_FIRST_TURNS = 16
 
 
 class CallLog:
@@ -180,6 +179,13 @@ class FailedAttempt(NamedTuple):
     attempt: int
     content: str
     problems: list[str]
+
+
+@dataclass
+class _Handed:
+    """Whether an answer waits for this call's request to be written (LLM._sends_first)."""
+
+    waiting: bool
 
 
 @dataclass
@@ -542,7 +548,12 @@ class LLM:
         import aiohttp
 
         t = self.endpoint.timeout
+        # The request's headers and body are written by a task of aiohttp's own, turns after the call is
+        # made: this signal says when (_sends_first waits for it).
+        written = aiohttp.TraceConfig()
+        written.on_request_headers_sent.append(self._on_request_written)
         session = aiohttp.ClientSession(
+            trace_configs=[written],
             headers={"Authorization": f"Bearer {self.endpoint.api_key}", "Accept": "application/json"},
             # As the SDK's httpx.Timeout(t): connecting and each read wait at most t; no bound on the whole.
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=t, sock_read=t),
@@ -598,10 +609,21 @@ class LLM:
             scope.handed = waits
 
     def _sent(self, scope: CallScope | None) -> None:
-        """This call is about to go out (or will not): an answer waiting for it may be checked now."""
+        """This call will not go out: an answer waiting for it may be checked now."""
         if scope is not None and scope.handed:
             scope.handed = False
             self._handoffs = max(0, self._handoffs - 1)
+
+    def _written(self, handed: _Handed) -> None:
+        """A handed-over call's request is on the wire (or failed): the answer that handed it may be checked."""
+        if handed.waiting:
+            handed.waiting = False
+            self._handoffs = max(0, self._handoffs - 1)
+
+    async def _on_request_written(self, session: Any, ctx: Any, params: Any) -> None:
+        handed = ctx.trace_request_ctx
+        if isinstance(handed, _Handed):
+            self._written(handed)
 
     async def _sends_first(self) -> None:
         """An answer has given its slot back: its checks (2-6 ms of CPU) wait until the call that was
@@ -615,12 +637,7 @@ class LLM:
         self._handoffs += 1
         for _ in range(SENDS_FIRST_TURNS):
             if self._handoffs <= 0:
-                break
-            await asyncio.sleep(0)
-        # The call is made, but aiohttp writes its headers and body from a task of its own, which runs in
-        # a later turn: checked at once, a burst of answers still ran ahead of it (LLM phase 8.1-9.1 s
-        # against 7.3-7.9 s with these turns, 1,000 articles at N = 32).
-        for _ in range(WRITE_TURNS):
+                return
             await asyncio.sleep(0)
 
     def _drop_slot(self, scope: CallScope) -> None:
@@ -651,15 +668,24 @@ class LLM:
         scope = _scope.get()
         if slots is not None and not (scope is not None and scope.holding_slot):
             await self._acquire(slots, scope)  # a transport retry after a failure that gave the slot back, or no scope
-        self._sent(scope)
+        # A call whose slot an answer handed over: that answer is checked once this request is written
+        # (aiohttp's headers-sent signal, _written), or once it failed before being written.
+        handed = _Handed(scope is not None and scope.handed)
+        if scope is not None:
+            scope.handed = False
         try:
             try:
-                async with session.post(url, data=data, headers={"Content-Type": "application/json"}) as resp:
+                async with session.post(
+                    url, data=data, headers={"Content-Type": "application/json"}, trace_request_ctx=handed
+                ) as resp:
+                    self._written(handed)  # a replay (vcrpy) sends no trace signal
                     status, headers, content = resp.status, resp.headers, await resp.read()
             except BaseException:
                 if slots is not None and scope is None:
                     slots.release()
                 raise
+            finally:
+                self._written(handed)
         except TimeoutError as err:  # aiohttp's read and connect timeouts are TimeoutErrors
             raise openai.APITimeoutError(request=httpx2.Request("POST", url)) from err
         except Exception as err:

@@ -169,6 +169,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, f"no route GET {self.path}")
 
     def do_POST(self) -> None:
+        started = time.monotonic()  # the request line and headers are in
         raw = self._read_body()
         if self.path.rstrip("/") != "/v1/chat/completions":
             self._error(404, f"no route POST {self.path}")
@@ -191,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._chat(ep, request)
         finally:
-            ep._leave()
+            ep._leave(time.monotonic() - started)
 
     def _chat(self, ep: ScriptedEndpoint, request: dict[str, Any]) -> None:
         if request.get("stream"):
@@ -285,6 +286,8 @@ class ScriptedEndpoint:
         # and arrival times (time.monotonic) to check backoff and that one waiting call blocks no other.
         self.headers: list[dict[str, str]] = []
         self.times: list[float] = []
+        # Seconds each chat request took here, from its headers in to its answer written (latency included).
+        self.served: list[float] = []
         self.errors: list[str] = []  # exceptions raised by the responder
         self.max_in_flight = 0
         self._in_flight = 0
@@ -359,9 +362,10 @@ class ScriptedEndpoint:
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
 
-    def _leave(self) -> None:
+    def _leave(self, served: float = 0.0) -> None:
         with self._lock:
             self._in_flight -= 1
+            self.served.append(served)
 
     def _track(self, conn: socket.socket, *, add: bool) -> None:
         with self._lock:
