@@ -172,7 +172,7 @@ def run_brief(req: BriefRequest) -> int:
                     built.append(brief)
                 finally:
                     if senders is not None:
-                        senders.close()
+                        senders.close(now=True)  # done already, unless the run was interrupted or failed
                     await llm.close()
                     llm.call_log.close()
 

@@ -272,14 +272,17 @@ class Senders:
                 if dead:
                     _call(loop, on_death, w)
 
-    def close(self) -> None:
-        """End the workers (each finishes what it holds first); a second call does nothing."""
+    def close(self, *, now: bool = False) -> None:
+        """End the workers: each finishes what it holds first, or, ``now`` (the run was interrupted or
+        failed), at once. A second call does nothing."""
         if self._closed:
             return
         self._closed = True
         for w in self._workers:
             with contextlib.suppress(OSError):
                 w.conn.send(None)
+            if now:
+                w.proc.terminate()
         for w in self._workers:
             w.proc.join(timeout=5)
             if w.proc.is_alive():

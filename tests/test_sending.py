@@ -245,3 +245,33 @@ def test_an_answer_is_checked_after_the_call_waiting_for_its_slot_has_gone_out()
     # The second request went out before the first answer was checked (without _sends_first the first
     # answer is checked in the same turn of the loop that reads it, before B's task can send).
     assert sent[1] <= checked[0]
+
+
+def test_an_interrupted_run_ends_its_workers_at_once(tmp_path: Path) -> None:
+    """Ctrl-C mid-run: the workers are not left to finish calls that may take minutes."""
+    import contextlib
+
+    articles = _articles(tmp_path, 4)
+    with ScriptedEndpoint(well_behaved, latency=60) as ep:
+        llm = _llm(ep.base_url)
+        options = Options(concurrency=4)
+        senders = sending.Senders(llm, Prompts(), options)
+
+        async def go() -> None:
+            run = senders.run(list(articles), llm, Prompts(), options, cache=None, progress=None, stats=RunStats())
+            task = asyncio.ensure_future(run)
+            deadline = time.monotonic() + 30
+            while not ep.requests and time.monotonic() < deadline:  # the workers' calls are at the provider
+                await asyncio.sleep(0.05)
+            assert ep.requests
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await llm.close()
+
+        asyncio.run(go())
+        started = time.monotonic()
+        senders.close(now=True)
+        took = time.monotonic() - started
+    assert took < 5
+    assert not any(w.proc.is_alive() for w in senders._workers)
