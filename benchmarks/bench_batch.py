@@ -13,6 +13,9 @@ child process, as a remote provider would: its JSON and threads do not compete w
 The articles are gensim's 300 real ABC news texts, repeated; each copy gets its own header line
 (``date 2001-12-24 Copy k (i): <first words>``) so it is a distinct input that dedupe keeps, with the body unchanged.
 
+``--workers-compare 40,100,300`` instead times the live job at those sizes with the sending workers
+(summarizer/sending.py) on and off, alternating, three runs each.
+
 Prints: calls C, concurrency N, latency L, the bound C/N×L, the measured wall time and the ratio (goal ≤ 1.15);
 calls per article and peak in flight; where the wall time went (phases of the real run); the pipeline's
 own cost per article outside the LLM (goal ≤ 2 ms) with a cProfile top by own time; the cached rerun;
@@ -574,6 +577,35 @@ def plan(per_day: int, window_h: float, n_conc: int) -> None:
 # ---------------------------------------------------------------- main
 
 
+def workers_compare(sizes: list[int], args: argparse.Namespace, repeats: int = 3) -> None:
+    """Wall time of the live job with the sending workers on and off, alternating, in one process."""
+    import summarizer.sending
+
+    real = summarizer.sending.MIN_ARTICLES
+    print(f"== sending workers on / off (N = {args.concurrency}, {args.latency * 1000:.0f} ms; "
+          f"the run's default is on from {real} articles); {repeats} runs each, alternating")  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="bench_batch_") as tmp_s, RemoteEndpoint(args.latency) as ep:
+        tmp = Path(tmp_s)
+        os.environ["SUMMARIZER_CACHE_DIR"] = str(tmp / "cache")
+        (tmp / "in").mkdir()
+        paths = write_articles(tmp / "in", max(sizes))
+        run_once(paths[:2], ep.base_url, tmp / "warm", tmp / "warm.sqlite3", args)
+        for n in sizes:
+            walls: dict[str, list[float]] = {"off": [], "on": []}
+            for k in range(repeats):
+                for mode in ("off", "on"):
+                    summarizer.sending.MIN_ARTICLES = 10**9 if mode == "off" else 1
+                    try:
+                        out, cache = tmp / f"o{n}{mode}{k}", tmp / f"c{n}{mode}{k}.sqlite3"
+                        _, wall, _ = run_once(paths[:n], ep.base_url, out, cache, args)
+                    finally:
+                        summarizer.sending.MIN_ARTICLES = real
+                    walls[mode].append(wall)
+            off, on = sorted(walls["off"]), sorted(walls["on"])
+            print(f"  {n:>6,} articles: off {off[0]:.2f}–{off[-1]:.2f} s, on {on[0]:.2f}–{on[-1]:.2f} s; "
+                  f"median on/off {on[len(on) // 2] / off[len(off) // 2]:.2f}")  # fmt: skip
+
+
 def main() -> None:
     import json
 
@@ -591,9 +623,13 @@ def main() -> None:
     ap.add_argument("--plan", type=int, default=0, help="only print the capacity and cost plan for N articles a day")
     ap.add_argument("--window", type=float, default=4.0, help="hours the plan's vLLM node has for a day's articles")
     ap.add_argument("--plan-concurrency", type=int, default=256)
+    ap.add_argument("--workers-compare", default="", help="sizes to run with the sending workers on and off")
     args = ap.parse_args()
     if args.plan:
         plan(args.plan, args.window, args.plan_concurrency)
+        return
+    if args.workers_compare:
+        workers_compare([int(x) for x in args.workers_compare.split(",")], args)
         return
     if args.mode:
         args.articles = int(args.articles)
