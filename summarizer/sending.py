@@ -344,7 +344,9 @@ async def _serve(conn: Connection, setup: _Setup) -> None:
             try:
                 msg = conn.recv()
             except (EOFError, OSError):
-                msg = None
+                # The parent is gone (killed: a clean end says None first). Nobody can take this worker's
+                # answers any more: it ends now rather than finish, and pay for, the calls it has out.
+                os._exit(1)
             loop.call_soon_threadsafe(inbox.put_nowait, msg)
             if msg is None:
                 return

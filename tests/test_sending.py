@@ -275,3 +275,27 @@ def test_an_interrupted_run_ends_its_workers_at_once(tmp_path: Path) -> None:
         took = time.monotonic() - started
     assert took < 5
     assert not any(w.proc.is_alive() for w in senders._workers)
+
+
+def test_a_worker_whose_parent_is_gone_ends_at_once(tmp_path: Path) -> None:
+    """A parent killed with kill -9 leaves no worker finishing (and paying for) calls nobody will read."""
+    articles = _articles(tmp_path, 4)
+    with ScriptedEndpoint(well_behaved, latency=60) as ep:
+        llm = _llm(ep.base_url)
+        senders = sending.Senders(llm, Prompts(), Options(concurrency=4))
+        try:
+            for k, w in enumerate(senders._workers):
+                w.conn.send((k, articles[k], None))
+            deadline = time.monotonic() + 30
+            while len(ep.requests) < len(senders._workers) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(ep.requests) == len(senders._workers)  # each has a call out, for 60 s
+            for w in senders._workers:
+                w.conn.close()  # what the parent's death does to the pipe
+            for w in senders._workers:
+                w.proc.join(timeout=10)
+            assert not any(w.proc.is_alive() for w in senders._workers)
+        finally:
+            for w in senders._workers:
+                if w.proc.is_alive():
+                    w.proc.kill()
