@@ -45,8 +45,8 @@ if TYPE_CHECKING:
     from summarizer.progress import Progress
     from summarizer.templates import Prompts
 
-# Measured side by side (bench_batch.py --workers-compare 40,100,300, N = 32, 200 ms, 2 cores): the
-# median wall time with workers is 0.96× at 40 and 100 articles, 0.92× at 300; forked, they start in ms.
+# Measured side by side (bench_batch.py --workers-compare 40,100,300, N = 32, 200 ms, 2 cores; two runs):
+# the median wall time with workers is 0.96-0.97× at 40 and 100 articles, 0.91-0.92× at 300.
 MIN_ARTICLES = 100
 MIN_CONCURRENCY = 8
 
