@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from summarizer.models import (
     Article,
@@ -325,8 +325,9 @@ class StoryBuilder:
     merged while other articles are still at the provider (``pipeline``), not all after the last one;
     ``finish`` orders them as :func:`build_stories` always has."""
 
-    def __init__(self, articles: Sequence[Article]) -> None:
+    def __init__(self, articles: Sequence[Article], on_story: Callable[[Story], None] | None = None) -> None:
         self._articles = {a.id: a for a in articles}
+        self._on_story = on_story  # each story as it is built (write.NarrativeWriter.add)
         self._groups: list[list[str]] | None = None  # clustered on the first add (off the start-up path)
         self._group_of: dict[str, int] = {}
         self._done: dict[str, tuple[ArticleEvidence, ArticleResult]] = {}
@@ -351,7 +352,10 @@ class StoryBuilder:
         g = self._group_of[aid]
         self._missing[g] -= 1
         if self._missing[g] == 0:
-            self._built[g] = self._story(groups[g])
+            story = self._built[g] = self._story(groups[g])
+            story.id = f"g{g}"  # until finish() numbers the stories in their order
+            if self._on_story is not None:
+                self._on_story(story)
 
     def _story(self, group: list[str]) -> Story:
         from summarizer.cluster import story_weight

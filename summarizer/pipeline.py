@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from summarizer.merge import StoryBuilder
     from summarizer.progress import Progress
     from summarizer.workers import SegmentAhead
+    from summarizer.write import NarrativeWriter
 
 
 @dataclass
@@ -318,11 +319,13 @@ async def build_brief(
     cache: ResultCache | None = None,
     progress: Progress | None = None,
     builder: StoryBuilder | None = None,
+    writer: NarrativeWriter | None = None,
 ) -> Brief:
     """Stories, reconciled facts, conflicts, narratives and the digest from verified per-article results.
 
     ``docs``: each article's evidence as ``segment_and_process`` returns it (Documents are reduced here).
-    ``builder``: a StoryBuilder every result was already added to (``on_done``), its stories built meanwhile."""
+    ``builder``: a StoryBuilder every result was already added to (``on_done``), its stories built meanwhile;
+    ``writer``: the NarrativeWriter it handed each story to as it was built (not with a budget)."""
     from summarizer.merge import build_stories, digest, evidence_for
     from summarizer.write import (
         Written,
@@ -354,15 +357,19 @@ async def build_brief(
         if progress is not None:
             for story in worth:
                 progress.started(story.id)
-        # Several stories a call, each narrative verified on its own against its own facts.
-        narrated = await write_narratives(
-            worth,
-            llm,
-            prompts,
-            cache=cache,
-            budget=budget,
-            concurrency=max(1, options.concurrency - (digest_task is not None)),
-        )
+        # Several stories a call, each narrative verified on its own against its own facts; asked as the
+        # stories were built when a writer was given them.
+        if writer is not None and budget is None:
+            narrated = await writer.finish(stories)
+        else:
+            narrated = await write_narratives(
+                worth,
+                llm,
+                prompts,
+                cache=cache,
+                budget=budget,
+                concurrency=max(1, options.concurrency - (digest_task is not None)),
+            )
         # A call's tokens are shared by the stories it carried.
         share, extra = divmod(narrated.usage.total_tokens, max(1, len(narrated.written)))
         for story in stories:

@@ -57,6 +57,7 @@ def run_brief(req: BriefRequest) -> int:
     from summarizer.pipeline import Options, RunStats, build_brief, segment_and_process
     from summarizer.progress import Progress, progress_enabled
     from summarizer.render import write_brief
+    from summarizer.write import NarrativeWriter
 
     started = time.perf_counter()
     try:
@@ -128,8 +129,14 @@ def run_brief(req: BriefRequest) -> int:
                 try:
                     with Progress(len(articles), enabled=progress_enabled(req.quiet)) as progress:
                         # Each article is segmented in its own task, overlapping other articles' LLM waits.
-                        # Stories are reconciled as their last article comes in, while the others are at the provider.
-                        builder = StoryBuilder(loaded.articles)
+                        # Stories are reconciled as their last article comes in, while the others are at the
+                        # provider, and their narratives asked then (not with a budget, whose order must hold).
+                        writer = (
+                            NarrativeWriter(llm, prompts, cache=cache, room=senders.room if senders else None)
+                            if options.narrative and budget is None and options.concurrency > 1
+                            else None
+                        )
+                        builder = StoryBuilder(loaded.articles, on_story=writer.add if writer else None)
                         if senders is not None:  # worker processes run each article's path
                             docs, results = await senders.run(
                                 list(loaded.articles),
@@ -167,6 +174,7 @@ def run_brief(req: BriefRequest) -> int:
                         cache=cache,
                         progress=progress,
                         builder=builder,
+                        writer=writer,
                     )
                     progress.close()  # the story-writing phase's line
                     built.append(brief)

@@ -104,6 +104,9 @@ class Senders:
         self.method = method
         self._workers: list[_Worker] = []
         self._closed = False
+        self._n = options.concurrency
+        self._running = False
+        self._changed: asyncio.Event | None = None
         for share in shares:
             setup = _Setup(
                 endpoint=llm.endpoint,
@@ -124,6 +127,17 @@ class Senders:
     def alive(self) -> int:
         return sum(w.alive for w in self._workers)
 
+    def _spare(self) -> int:
+        """Calls the workers may not have out now: N less each one's share still under way."""
+        return self._n - sum(min(w.credit // 2, len(w.held)) for w in self._workers if w.alive)
+
+    async def room(self, calls: Callable[[], int]) -> None:
+        """Wait until the parent may send one more call beside the ``calls()`` it has out, with N in flight
+        in all (story narratives asked while the last articles are out: write.NarrativeWriter)."""
+        while self._running and self._changed is not None and self._spare() <= calls():
+            self._changed.clear()
+            await self._changed.wait()
+
     async def run(
         self,
         items: list[Article | Document],
@@ -141,6 +155,7 @@ class Senders:
 
         loop = asyncio.get_running_loop()
         here = ArticlePath(llm, prompts, options, cache=cache, progress=progress, stats=stats)
+        self._changed, self._running = asyncio.Event(), True
         n = len(items)
         evidence: list[ArticleEvidence | None] = [None] * n
         results: list[ArticleResult | None] = [None] * n
@@ -207,6 +222,7 @@ class Senders:
                     aid = res.article.id
                     progress.finished(aid, ok=res.cached or res.status != "extractive", tokens=outcome.tokens)
                 finish(k, ev, res)
+                self._changed_now()
             else:  # the path raised in the worker (a bug): the article runs here instead, and says why
                 log.warning("a sender process failed on an article (%s); it runs in this process", msg[2])
                 task = asyncio.ensure_future(run_here(k))
@@ -225,6 +241,7 @@ class Senders:
             pending.extendleft(reversed(lost))
             for other in self._workers:
                 feed(other)
+            self._changed_now()
             if not self.alive:
                 by_this_process()
 
@@ -234,12 +251,20 @@ class Senders:
             feed(w)
         if not self.alive:
             by_this_process()
-        if n:
-            await all_done
-        if local:
-            await asyncio.gather(*local)
+        try:
+            if n:
+                await all_done
+            if local:
+                await asyncio.gather(*local)
+        finally:
+            self._running = False  # the parent's calls need no room any more
+            self._changed_now()
         stats.peak_in_flight = max(stats.peak_in_flight, sum(w.peak for w in self._workers))
         return [e for e in evidence if e is not None], [r for r in results if r is not None]
+
+    def _changed_now(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
 
     def _read(self, loop: asyncio.AbstractEventLoop, on_message: Any, on_death: Any) -> None:
         """Every worker's answers (and deaths) to the event loop, in order of arrival."""

@@ -186,6 +186,10 @@ class _Ask:
     previous: str = ""
     problems: list[str] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+    tag: str = ""  # what the outcome is filed under: the story's id when it was asked
+
+    def __post_init__(self) -> None:
+        self.tag = self.tag or self.story.id
 
 
 def narratives_prompt(asks: Sequence[_Ask], prompts: Prompts) -> tuple[str, str]:
@@ -303,6 +307,96 @@ async def write_narratives(
     return out
 
 
+class NarrativeWriter:
+    """Narratives asked as their stories are built, while other articles are still at the provider.
+
+    ``add`` each story as it is built (``merge.StoryBuilder``'s ``on_story``); a call goes out as soon as
+    ``NARRATIVE_BATCH`` stories (or ``NARRATIVE_BATCH_CHARS`` of facts) are waiting and ``room`` allows
+    it; ``finish`` sends the rest and returns every outcome under the stories' final ids. Each story is
+    verified, cached and re-asked exactly as :func:`write_narratives` does (the same ``_write_group``).
+    ``room(calls)``: waits until one more call may go out beside the ``calls()`` this writer has out (a
+    run whose calls go out from worker processes has N in all; None: the client's own slots bound it).
+    Not for a ``--budget`` run, whose reservations must stay in order.
+    """
+
+    def __init__(
+        self,
+        llm: LLM,
+        prompts: Prompts,
+        *,
+        cache: ResultCache | None = None,
+        max_reasks: int = 1,
+        room: Callable[[Callable[[], int]], Any] | None = None,
+    ) -> None:
+        self.llm, self.prompts, self.cache, self.max_reasks, self._room = llm, prompts, cache, max_reasks, room
+        self.out = Narratives()
+        self._waiting: list[_Ask] = []
+        self._asks: list[_Ask] = []
+        self._tasks: list[Any] = []
+        self._out_now = 0
+        self._seen: set[int] = set()
+        self.sent_early = 0  # calls that went out before finish()
+
+    def add(self, story: Story) -> None:
+        self._seen.add(id(story))
+        if not worth_narrating(story):
+            return
+        facts, conflicts = story_view(story)
+        if not facts:
+            return
+        key = narrative_key(story, self.llm.endpoint.model, self.prompts)
+        ask = _Ask(story, facts, conflicts, key)
+        self._asks.append(ask)
+        check = functools.partial(_check_narrative, facts=facts)
+        hit = _cached(self.cache.get_value(key), check) if self.cache is not None else None
+        if hit is not None:
+            self.out.written[ask.tag] = hit
+            return
+        self._waiting.append(ask)
+        batches = narrative_batches(self._waiting)
+        if len(batches) > 1 or len(batches[0]) >= NARRATIVE_BATCH:
+            full = batches if len(batches[-1]) >= NARRATIVE_BATCH else batches[:-1]
+            for group in full:
+                self._launch(group, early=True)
+            self._waiting = [] if full is batches else batches[-1]
+
+    def _launch(self, group: list[_Ask], *, early: bool) -> None:
+        import asyncio
+
+        self.sent_early += early
+        self._tasks.append(asyncio.ensure_future(self._write(group)))
+
+    async def _write(self, group: list[_Ask]) -> None:
+        if self._room is not None:
+            await self._room(lambda: self._out_now)  # re-read on each wake: another call may have gone
+        self._out_now += 1  # no await since room() said yes
+        try:
+            usage = await _write_group(group, self.llm, self.prompts, self.max_reasks, self.out, self.cache)
+        finally:
+            self._out_now -= 1
+        self.out.usage.add(usage)
+
+    async def finish(self, stories: Sequence[Story]) -> Narratives:
+        """Every outcome, under each story's final id (``StoryBuilder.finish`` numbers them); a story of
+        ``stories`` not added yet is asked now."""
+        import asyncio
+
+        self._room = None  # every article is done: the run's slots are the client's own again
+        for story in stories:
+            if id(story) not in self._seen:
+                self.add(story)
+        for group in narrative_batches(self._waiting) if self._waiting else []:
+            self._launch(group, early=False)
+        self._waiting = []
+        if self._tasks:
+            await asyncio.gather(*self._tasks)
+        final = Narratives(usage=self.out.usage)
+        for a in self._asks:
+            if a.tag in self.out.written:
+                final.written[a.story.id] = self.out.written[a.tag]
+        return final
+
+
 def _check_narrative(text: str, facts: Sequence[BriefFact]) -> list[str]:
     from summarizer.merge import check_narrative
 
@@ -329,7 +423,7 @@ async def _write_group(
         if got.transport_failed:
             for a in pending:  # a provider outage decides nothing about the text: not cached, asked next run
                 a.rejected.append(_rejection("(no response)", [got.error or "no response"], attempt))
-                out.written[a.story.id] = Written(text=None, rejected=a.rejected)
+                out.written[a.tag] = Written(text=None, rejected=a.rejected)
             break
         answers: dict[int, str] = {}
         if got.value is not None:
@@ -355,7 +449,7 @@ async def _write_group(
         if not pending:
             break
     for a in pending:
-        if a.story.id not in out.written:
+        if a.tag not in out.written:
             _settle(a, Written(text=None, rejected=a.rejected), out, cache)
     return usage
 
@@ -367,7 +461,7 @@ def _rejection(content: str, reasons: list[str], attempt: int) -> Rejection:
 
 
 def _settle(a: _Ask, written: Written, out: Narratives, cache: ResultCache | None) -> None:
-    out.written[a.story.id] = written
+    out.written[a.tag] = written
     if cache is not None:
         cache.put_value(a.key, {"text": written.text, "rejected": [r.model_dump() for r in written.rejected]})
 

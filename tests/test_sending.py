@@ -87,8 +87,9 @@ def test_workers_give_the_same_evidence_and_results_in_input_order(tmp_path: Pat
     assert calls_sent == calls_here == 12
     assert stats.llm_articles == 12 and stats.cached == 0 and stats.transport_failed == 0
     assert all(r.facts and r.status != "extractive" for r in res_sent)
-    # The workers' shares of N = 4 add up to it: never more calls at the provider at once.
-    assert 3 <= at_once <= 4
+    # The workers' shares of N = 4 add up to it: never more calls at the provider at once (a worker's own
+    # share, 2, at least; spawned here, one may start well after the other on a loaded machine).
+    assert 2 <= at_once <= 4
     assert 1 <= stats.peak_in_flight <= 2 * 4  # articles in their extract step (a share ready per share sent)
 
 

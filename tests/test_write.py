@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import lee_corpus
-from scripted_endpoint import ScriptedEndpoint, is_batched_narrative, is_narrative, well_behaved
+from scripted_endpoint import ScriptedEndpoint, is_batched_narrative, is_digest, is_narrative, well_behaved
 
 import summarizer.write
 from summarizer.run import BriefRequest, run_brief
@@ -143,3 +143,79 @@ def test_the_digest_goes_out_with_the_narratives_and_the_brief_is_unchanged(tmp_
     assert briefs[0] == briefs[1] and briefs[0][1] == "llm"
     assert arrivals[0] < latency / 2  # alongside the narratives
     assert arrivals[1] >= latency  # after them: the budget reserves in order
+
+
+# ---------------------------------------------------------------- narratives asked as stories are built
+
+
+def _mixed(tmp_path: Path) -> list[Path]:
+    """Three two-source stories first, then six single-source articles still to come."""
+    from conftest import write_lee
+
+    return two_sources_each(tmp_path / "pairs", 3) + write_lee(tmp_path / "singles", 6, start=20)
+
+
+def test_narratives_go_out_as_their_stories_are_built_and_say_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(summarizer.write, "NARRATIVE_BATCH", 1)  # a call per story, so none waits for others
+    paths = _mixed(tmp_path)
+    with ScriptedEndpoint(well_behaved, latency=0.2) as ep:
+        req = BriefRequest(
+            inputs=[str(p) for p in paths], out=tmp_path / "early", base_url=ep.base_url,
+            cache_path=tmp_path / "c1.sqlite3", model="scripted", mode="json", concurrency=2, quiet=True,
+            narrative=True,
+        )  # fmt: skip
+        assert run_brief(req) == 0
+        kinds = ["narrative" if is_narrative(r) else "digest" if is_digest(r) else "extract" for r in ep.requests]
+    early = json.loads((tmp_path / "early" / "brief.json").read_text(encoding="utf-8"))
+    first_narrative = kinds.index("narrative")
+    last_extract = len(kinds) - 1 - kinds[::-1].index("extract")
+    assert first_narrative < last_extract, "no narrative went out before the last article's call"
+    # The same stories and texts as writing them all after the last article (one call at a time: no writer).
+    with ScriptedEndpoint(well_behaved) as ep:
+        at_end = brief(paths, ep.base_url, tmp_path / "late", tmp_path / "c2.sqlite3")
+    got = {tuple(s["articles"]): (s["summary"], s["summary_origin"]) for s in early["stories"]}
+    want = {tuple(s["articles"]): (s["summary"], s["summary_origin"]) for s in at_end["stories"]}
+    assert got == want
+    assert sum(origin == "llm" for _, origin in got.values()) == 3  # the three two-source stories
+
+
+def test_a_narrative_waits_for_room_beside_the_articles_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """write.NarrativeWriter(room=…): with the sending workers holding N, no narrative call goes out."""
+    import asyncio
+
+    from summarizer.llm import LLM, Endpoint
+    from summarizer.models import Story
+    from summarizer.templates import Prompts
+    from summarizer.write import NarrativeWriter, worth_narrating
+
+    monkeypatch.setattr(summarizer.write, "NARRATIVE_BATCH", 1)
+    with ScriptedEndpoint(well_behaved) as ep:
+        built = brief(two_sources_each(tmp_path / "pairs", 2), ep.base_url, tmp_path / "b", tmp_path / "c.sqlite3")
+        stories = [Story.model_validate(s) for s in built["stories"]]
+        assert sum(worth_narrating(s) for s in stories) == 2
+        before = len(ep.requests)
+
+        async def go() -> int:
+            gate = asyncio.Event()
+
+            async def room(calls: Any) -> None:
+                await gate.wait()
+
+            llm = LLM(Endpoint(base_url=ep.base_url, model="scripted", forms=("json",)))
+            writer = NarrativeWriter(llm, Prompts(), room=room)
+            try:
+                for s in stories:
+                    writer.add(s)
+                await asyncio.sleep(0.3)
+                held_back = len(ep.requests) - before
+                gate.set()
+                out = await writer.finish(stories)
+                assert {k for k, w in out.written.items() if w.text} == {s.id for s in stories if worth_narrating(s)}
+                return held_back
+            finally:
+                await llm.close()
+
+        assert asyncio.run(go()) == 0
+        assert len(ep.requests) - before == 2
