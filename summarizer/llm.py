@@ -200,7 +200,7 @@ class CallScope:
     attempt: int = 1
     failures: list[FailedAttempt] = field(default_factory=list)
     holding_slot: bool = False  # an in-flight slot taken for the next HTTP call (LLM.max_in_flight)
-    handed: bool = False  # its slot was handed over by an answer whose checks wait until this call is out
+    handed: _Handed | None = None  # whether an answer that handed this call its slot waits for it to go out
 
 
 _scope: contextvars.ContextVar[CallScope | None] = contextvars.ContextVar("summarizer_call_scope", default=None)
@@ -595,27 +595,22 @@ class LLM:
         """Take an in-flight slot for this attempt's first HTTP call (its answer gives it back)."""
         _, slots = self._session()
         if slots is not None and not scope.holding_slot:
-            await self._acquire(slots, scope)
+            scope.handed = await self._acquire(slots)
+            scope.holding_slot = True
 
-    async def _acquire(self, slots: Any, scope: CallScope | None) -> None:
+    async def _acquire(self, slots: Any) -> _Handed:
+        """A slot; handed over by an answer (whose checks then wait for this call) when it had to wait."""
         waits = slots.locked()
         self._waiting += waits
         try:
             await slots.acquire()
         finally:
             self._waiting -= waits
-        if scope is not None:
-            scope.holding_slot = True
-            scope.handed = waits
-
-    def _sent(self, scope: CallScope | None) -> None:
-        """This call will not go out: an answer waiting for it may be checked now."""
-        if scope is not None and scope.handed:
-            scope.handed = False
-            self._handoffs = max(0, self._handoffs - 1)
+        return _Handed(waits)
 
     def _written(self, handed: _Handed) -> None:
-        """A handed-over call's request is on the wire (or failed): the answer that handed it may be checked."""
+        """A handed-over call's request is on the wire, or will not be (it failed, or no call used the
+        slot): the answer that handed it over may be checked."""
         if handed.waiting:
             handed.waiting = False
             self._handoffs = max(0, self._handoffs - 1)
@@ -645,7 +640,9 @@ class LLM:
         if scope.holding_slot and self._client is not None and self._client[2] is not None:
             self._client[2].release()
         scope.holding_slot = False
-        self._sent(scope)
+        if scope.handed is not None:
+            self._written(scope.handed)
+            scope.handed = None
 
     def cost_of(self, prompt_tokens: int, completion_tokens: int) -> float:
         return self._cost(self.endpoint.model, prompt_tokens, completion_tokens) if self._cost else 0.0
@@ -666,13 +663,19 @@ class LLM:
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         session, slots = self._session()
         scope = _scope.get()
-        if slots is not None and not (scope is not None and scope.holding_slot):
-            await self._acquire(slots, scope)  # a transport retry after a failure that gave the slot back, or no scope
         # A call whose slot an answer handed over: that answer is checked once this request is written
         # (aiohttp's headers-sent signal, _written), or once it failed before being written.
-        handed = _Handed(scope is not None and scope.handed)
+        handed = _Handed(False)
+        if slots is not None and not (scope is not None and scope.holding_slot):
+            handed = await self._acquire(
+                slots
+            )  # a transport retry after a failure that gave the slot back, or no scope
+            if scope is not None:
+                scope.holding_slot = True
+        elif scope is not None and scope.handed is not None:
+            handed = scope.handed
         if scope is not None:
-            scope.handed = False
+            scope.handed = None
         try:
             try:
                 async with session.post(

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from summarizer.models import (
     Article,
     ArticleEvidence,
-    ArticleRef,
     ArticleResult,
     Brief,
     Document,
@@ -26,7 +25,7 @@ from summarizer.models import (
     Usage,
 )
 from summarizer.templates import Prompts
-from summarizer.verify import ref
+from summarizer.verify import article_ref, ref
 
 if TYPE_CHECKING:
     from summarizer.cache import ResultCache
@@ -409,18 +408,13 @@ async def build_brief(
         digest=top,
         digest_origin=origin,
         engine=engine,
-        articles=[_ref(d.article) for d in docs],
+        articles=[article_ref(d.article) for d in docs],
         results=list(results),
         stories=stories,
         rejected=rejected,
         errors=list(errors),
         usage=usage,
     )
-
-
-def _ref(a: Article) -> ArticleRef:
-    """``verify.ref`` of the article's Document."""
-    return ArticleRef(id=a.id, path=a.path, title=a.title, date=a.date, url=a.url, outlet=a.outlet, undated=a.undated)
 
 
 def build_brief_sync(*args: Any, **kwargs: Any) -> Brief:

@@ -28,6 +28,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from summarizer.models import (
+    Article,
     ArticleRef,
     ArticleResult,
     Citation,
@@ -463,7 +464,10 @@ def feedback(extraction: LLMExtraction, doc: Document) -> list[str]:
 
 
 def ref(doc: Document) -> ArticleRef:
-    a = doc.article
+    return article_ref(doc.article)
+
+
+def article_ref(a: Article) -> ArticleRef:
     return ArticleRef(id=a.id, path=a.path, title=a.title, date=a.date, url=a.url, outlet=a.outlet, undated=a.undated)
 
 
