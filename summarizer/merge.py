@@ -325,9 +325,14 @@ class StoryBuilder:
     merged while other articles are still at the provider (``pipeline``), not all after the last one;
     ``finish`` orders them as :func:`build_stories` always has."""
 
-    def __init__(self, articles: Sequence[Article], on_story: Callable[[Story], None] | None = None) -> None:
+    def __init__(
+        self, articles: Sequence[Article], on_story: Callable[[Story], None] | None = None, *, compose: bool = True
+    ) -> None:
         self._articles = {a.id: a for a in articles}
         self._on_story = on_story  # each story as it is built (write.NarrativeWriter.add)
+        # False: the stories' composed narratives are left to the caller, once it knows which the LLM's
+        # narratives replace (pipeline.build_brief composes the rest; a third of a story's CPU, profiled).
+        self._compose = compose
         self._groups: list[list[str]] | None = None  # clustered on the first add (off the start-up path)
         self._group_of: dict[str, int] = {}
         self._done: dict[str, tuple[ArticleEvidence, ArticleResult]] = {}
@@ -383,7 +388,7 @@ class StoryBuilder:
         return Story(
             id="",
             title=story_title(members),
-            summary=compose_narrative(facts, conflicts, outlets),
+            summary=compose_narrative(facts, conflicts, outlets) if self._compose else "",
             summary_origin="composed",
             articles=[r.article.id for r in members],
             facts=facts,

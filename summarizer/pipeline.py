@@ -325,7 +325,7 @@ async def build_brief(
     ``docs``: each article's evidence as ``segment_and_process`` returns it (Documents are reduced here).
     ``builder``: a StoryBuilder every result was already added to (``on_done``), its stories built meanwhile;
     ``writer``: the NarrativeWriter it handed each story to as it was built (not with a budget)."""
-    from summarizer.merge import build_stories, digest, evidence_for
+    from summarizer.merge import build_stories, compose_narrative, digest, evidence_for
     from summarizer.write import (
         Written,
         digest_prompt,
@@ -382,6 +382,9 @@ async def build_brief(
             if written.text is not None:
                 story.summary, story.summary_origin = written.text, "llm"
         usage.add(narrated.usage)
+    for story in stories:  # a builder made with compose=False left them: only those with no LLM narrative
+        if not story.summary:
+            story.summary = compose_narrative(story.facts, story.conflicts, story.outlets)
     top = digest(stories)
     origin: Literal["llm", "composed"] = "composed"
     estimate = worst_cost("digest", llm, *digest_prompt(stories, prompts)) if llm is not None and budget else 0.0

@@ -136,7 +136,10 @@ def run_brief(req: BriefRequest) -> int:
                             if options.narrative and budget is None and options.concurrency > 1
                             else None
                         )
-                        builder = StoryBuilder(loaded.articles, on_story=writer.add if writer else None)
+                        # Composed narratives only for the stories no LLM narrative replaces (build_brief).
+                        builder = StoryBuilder(
+                            loaded.articles, on_story=writer.add if writer else None, compose=not options.narrative
+                        )
                         if senders is not None:  # worker processes run each article's path
                             docs, results = await senders.run(
                                 list(loaded.articles),
@@ -161,7 +164,7 @@ def run_brief(req: BriefRequest) -> int:
                                 on_done=builder.add,
                             )
                     if senders is not None:
-                        senders.close()
+                        senders.end()  # they exit while the stories are written; joined below
                     brief = await build_brief(
                         docs,
                         results,
@@ -180,7 +183,7 @@ def run_brief(req: BriefRequest) -> int:
                     built.append(brief)
                 finally:
                     if senders is not None:
-                        senders.close(now=True)  # done already, unless the run was interrupted or failed
+                        senders.close(now=not built)  # at once only if the run was interrupted or failed
                     await llm.close()
                     llm.call_log.close()
 

@@ -103,7 +103,7 @@ class Senders:
         ctx: Any = multiprocessing.get_context(method)
         self.method = method
         self._workers: list[_Worker] = []
-        self._closed = False
+        self._closed = self._ended = False
         self._n = options.concurrency
         self._running = False
         self._changed: asyncio.Event | None = None
@@ -297,15 +297,23 @@ class Senders:
                 if dead:
                     _call(loop, on_death, w)
 
+    def end(self) -> None:
+        """Tell the workers to finish what they hold and exit, without waiting for them (``close`` does)."""
+        if self._ended:
+            return
+        self._ended = True
+        for w in self._workers:
+            with contextlib.suppress(OSError):
+                w.conn.send(None)
+
     def close(self, *, now: bool = False) -> None:
         """End the workers: each finishes what it holds first, or, ``now`` (the run was interrupted or
         failed), at once. A second call does nothing."""
         if self._closed:
             return
         self._closed = True
+        self.end()
         for w in self._workers:
-            with contextlib.suppress(OSError):
-                w.conn.send(None)
             if now:
                 w.proc.terminate()
         for w in self._workers:

@@ -202,12 +202,17 @@ def narratives_prompt(asks: Sequence[_Ask], prompts: Prompts) -> tuple[str, str]
     return system, prompts.render("narratives.user.j2", stories=stories)
 
 
+@functools.cache
+def _narratives_schema() -> str:
+    return json.dumps(LLMNarratives.model_json_schema(), sort_keys=True)  # ~1 ms; once, not per story
+
+
 def narrative_key(story: Story, model: str, prompts: Prompts) -> str:
     """What decides one story's narrative: the model, the templates, the schema and that story's own facts
     (not the other stories of its call, so a changed story re-asks that story alone)."""
     facts, conflicts = story_view(story)
     sources = [prompts.source(n) for n in ("narratives.system.j2", "narratives.user.j2")]
-    schema = json.dumps(LLMNarratives.model_json_schema(), sort_keys=True)
+    schema = _narratives_schema()
     payload = json.dumps([3, "narrative", model, sources, schema, story.title, [f.text for f in facts], conflicts])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
