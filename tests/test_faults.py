@@ -367,6 +367,7 @@ def test_provider_down_gives_a_clear_error_and_an_extractive_brief(
     # 3 attempts per extraction, and the story's narrative also tried (and failed) within bounds.
     assert sum(1 for c in r.calls if c["error"] == "connection error") == 2 * 3 + 3 * len(r.brief["stories"])
     assert r.brief["stories"] and all(s["summary_origin"] == "composed" for s in r.brief["stories"])
+    assert all(s["summary"].strip() for s in r.brief["stories"])  # composed once the narratives failed
     assert "extractive evidence" in r.md
 
 

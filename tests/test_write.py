@@ -106,6 +106,7 @@ def test_one_bad_narrative_in_a_call_is_rejected_and_re_asked_alone(tmp_path: Pa
     assert "10,000" in reask[0]["messages"][-1]["content"]
     by_title = {s["title"]: s for s in stories}
     assert by_title[bad[0]]["summary_origin"] == "composed" and "10,000" not in by_title[bad[0]]["summary"]
+    assert re.search(r"\[\d+\]", by_title[bad[0]]["summary"])  # composed when the LLM's failed, citing its facts
     assert all(s["summary_origin"] == "llm" for t, s in by_title.items() if t != bad[0])
     rejected = [r for r in b["rejected"] if r["field"] == "narrative"]
     assert [r["attempt"] for r in rejected] == [1, 2]
