@@ -348,6 +348,14 @@ class StoryBuilder:
             self._missing = [len(ids) for ids in self._groups]
         return self._groups
 
+    def order(self) -> list[int]:
+        """The articles' positions (as given) story by story, each story where its first article is: run in
+        this order, every story is complete as early as it can be (sending.Senders.run)."""
+        groups = self._cluster()
+        at = {aid: i for i, aid in enumerate(self._articles)}
+        firsts = sorted(groups, key=lambda ids: min(at[a] for a in ids))
+        return [at[a] for ids in firsts for a in sorted(ids, key=at.__getitem__)]
+
     def add(self, evidence: ArticleEvidence, result: ArticleResult) -> None:
         groups = self._cluster()
         aid = result.article.id

@@ -132,7 +132,13 @@ def run_brief(req: BriefRequest) -> int:
                         # Stories are reconciled as their last article comes in, while the others are at the
                         # provider, and their narratives asked then (not with a budget, whose order must hold).
                         writer = (
-                            NarrativeWriter(llm, prompts, cache=cache, room=senders.room if senders else None)
+                            NarrativeWriter(
+                                llm,
+                                prompts,
+                                cache=cache,
+                                room=senders.room if senders else None,
+                                send=senders.narrate if senders else None,
+                            )
                             if options.narrative and budget is None and options.concurrency > 1
                             else None
                         )
@@ -150,6 +156,7 @@ def run_brief(req: BriefRequest) -> int:
                                 progress=progress,
                                 stats=stats,
                                 on_done=builder.add,
+                                order=builder.order,
                             )
                         else:
                             docs, results = await segment_and_process(

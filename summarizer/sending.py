@@ -28,7 +28,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,10 +40,11 @@ if TYPE_CHECKING:
 
     from summarizer.cache import ResultCache
     from summarizer.llm import LLM, Endpoint
-    from summarizer.models import Article, ArticleEvidence, ArticleResult, Document
+    from summarizer.models import Article, ArticleEvidence, ArticleResult, Document, Usage
     from summarizer.pipeline import Options, RunStats
     from summarizer.progress import Progress
     from summarizer.templates import Prompts
+    from summarizer.write import Written
 
 # Measured side by side (bench_batch.py --workers-compare 40,100,300, N = 32, 200 ms, 2 cores; two runs):
 # the median wall time with workers is 0.96-0.97× at 40 and 100 articles, 0.91-0.92× at 300.
@@ -82,6 +83,7 @@ class _Worker:
     conn: Connection
     credit: int = 1
     held: set[int] = field(default_factory=set)
+    jobs: set[int] = field(default_factory=set)  # narrative groups it is writing
     peak: int = 0
     alive: bool = True
 
@@ -107,6 +109,7 @@ class Senders:
         self._n = options.concurrency
         self._running = False
         self._changed: asyncio.Event | None = None
+        self._jobs: dict[int, asyncio.Future[Any]] = {}
         for share in shares:
             setup = _Setup(
                 endpoint=llm.endpoint,
@@ -138,6 +141,31 @@ class Senders:
             self._changed.clear()
             await self._changed.wait()
 
+    async def narrate(self, group: list[Any], max_reasks: int) -> tuple[dict[str, Written], Usage] | None:
+        """A group of story narratives written by the least busy worker (write.write_group there: the call in
+        its share of N, the checks off this loop), while the run is on: (outcomes by tag, usage), or None
+        (no worker can, or it died meanwhile: the caller writes it itself)."""
+        alive = [w for w in self._workers if w.alive]
+        if not self._running or self._ended or not alive:
+            return None
+        w = min(alive, key=lambda w: len(w.held) + len(w.jobs))
+        job = len(self._jobs)
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._jobs[job] = done
+        try:
+            w.conn.send(("narrate", job, group, max_reasks))
+        except OSError:
+            return None
+        w.jobs.add(job)
+        got: tuple[dict[str, Written], Usage] | None = await done
+        return got
+
+    def _job_done(self, w: _Worker, job: int, got: tuple[dict[str, Written], Usage] | None) -> None:
+        w.jobs.discard(job)
+        done = self._jobs.get(job)
+        if done is not None and not done.done():
+            done.set_result(got)
+
     async def run(
         self,
         items: list[Article | Document],
@@ -149,7 +177,11 @@ class Senders:
         progress: Progress | None,
         stats: RunStats,
         on_done: Callable[[ArticleEvidence, ArticleResult], None] | None = None,
+        order: Callable[[], Sequence[int]] | None = None,
     ) -> tuple[list[ArticleEvidence], list[ArticleResult]]:
+        """``order()``: the positions of ``items`` in the order to hand out the rest once every worker has its
+        first share (merge.StoryBuilder.order: story by story, so each story is complete, and is written,
+        as early as it can be, not all of them at the end)."""
         from summarizer.models import Document
         from summarizer.pipeline import ArticlePath
 
@@ -183,7 +215,7 @@ class Senders:
                 key = keys[k]
                 hit = cache.get(key) if cache is not None and key is not None else None
                 try:
-                    w.conn.send((k, items[k], hit))
+                    w.conn.send(("article", k, items[k], hit))
                 except OSError:  # it died meanwhile: its sentinel says so, and this article goes back
                     pending.appendleft(k)
                     return
@@ -204,6 +236,16 @@ class Senders:
 
         def on_message(w: _Worker, msg: tuple[Any, ...]) -> None:
             kind, k = msg[0], msg[1]
+            if kind == "narrated":
+                _, job, written, usage, records = msg
+                for record in records:
+                    llm.call_log.add(record)
+                self._job_done(w, job, (written, usage))
+                return
+            if kind == "narrate-failed":  # a bug: the caller writes the group itself
+                log.warning("a sender process failed on story narratives (%s); they are written here", msg[2])
+                self._job_done(w, k, None)
+                return
             w.held.discard(k)
             if kind == "done":
                 _, _, ev, res, records, outcome, peak = msg
@@ -231,6 +273,8 @@ class Senders:
             feed(w)
 
         def on_death(w: _Worker) -> None:
+            for job in list(w.jobs):  # its narratives are written by the caller instead
+                self._job_done(w, job, None)
             if not w.alive or left[0] == 0:  # the run had what it needed
                 w.alive = False
                 return
@@ -249,6 +293,15 @@ class Senders:
         reader.start()
         for w in self._workers:
             feed(w)
+        if order is not None and pending:
+            # Decided now, not before the first calls: clustering the texts takes a while at 1,000 articles.
+            rest, left_now = [], set(pending)
+            for k in order():
+                if k in left_now:
+                    rest.append(k)
+                    left_now.discard(k)
+            pending.clear()
+            pending.extend(rest + sorted(left_now))
         if not self.alive:
             by_this_process()
         try:
@@ -387,6 +440,17 @@ async def _serve(conn: Connection, setup: _Setup) -> None:
     threading.Thread(target=read, daemon=True).start()
     tasks: set[asyncio.Task[None]] = set()
 
+    async def narrate(job: int, group: list[Any], max_reasks: int) -> None:
+        from summarizer.write import Narratives, write_group
+
+        out = Narratives()
+        try:
+            usage = await write_group(group, llm, prompts, max_reasks, out, None)
+            records, llm.call_log.records = llm.call_log.records, []
+            send(("narrated", job, out.written, usage, records))
+        except Exception as exc:
+            send(("narrate-failed", job, f"{type(exc).__name__}: {exc}"))
+
     async def handle(k: int, item: Any, hit: ArticleResult | None) -> None:
         outcome = Outcome()
         try:
@@ -397,7 +461,7 @@ async def _serve(conn: Connection, setup: _Setup) -> None:
             send(("failed", k, f"{type(exc).__name__}: {exc}"))
 
     while (msg := await inbox.get()) is not None:
-        task = asyncio.create_task(handle(*msg))
+        task = asyncio.create_task(narrate(*msg[1:]) if msg[0] == "narrate" else handle(*msg[1:]))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
     if tasks:

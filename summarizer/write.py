@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
@@ -303,7 +303,7 @@ async def write_narratives(
                 )
                 if not budget.reserve(estimate):
                     return  # past the budget: the composed narratives stand
-            usage = await _write_group(group, llm, prompts, max_reasks, out, cache)
+            usage = await write_group(group, llm, prompts, max_reasks, out, cache)
             out.usage.add(usage)
             if budget is not None:
                 budget.settle(estimate, usage.cost_usd)
@@ -318,9 +318,11 @@ class NarrativeWriter:
     ``add`` each story as it is built (``merge.StoryBuilder``'s ``on_story``); a call goes out as soon as
     ``NARRATIVE_BATCH`` stories (or ``NARRATIVE_BATCH_CHARS`` of facts) are waiting and ``room`` allows
     it; ``finish`` sends the rest and returns every outcome under the stories' final ids. Each story is
-    verified, cached and re-asked exactly as :func:`write_narratives` does (the same ``_write_group``).
-    ``room(calls)``: waits until one more call may go out beside the ``calls()`` this writer has out (a
-    run whose calls go out from worker processes has N in all; None: the client's own slots bound it).
+    verified, cached and re-asked exactly as :func:`write_narratives` does (the same ``write_group``).
+    ``send(group, max_reasks)``: has a sending worker write the group (its call in that worker's share of
+    N, its checks off this process's loop) and returns (outcomes by tag, usage), or None when no worker
+    can: the group is then written here, once ``room(calls)`` lets one more call go out beside the
+    ``calls()`` this writer has out (N in all; None: the client's own slots bound it).
     Not for a ``--budget`` run, whose reservations must stay in order.
     """
 
@@ -332,8 +334,10 @@ class NarrativeWriter:
         cache: ResultCache | None = None,
         max_reasks: int = 1,
         room: Callable[[Callable[[], int]], Any] | None = None,
+        send: Callable[[list[_Ask], int], Awaitable[tuple[dict[str, Written], Usage] | None]] | None = None,
     ) -> None:
         self.llm, self.prompts, self.cache, self.max_reasks, self._room = llm, prompts, cache, max_reasks, room
+        self._send = send
         self.out = Narratives()
         self._waiting: list[_Ask] = []
         self._asks: list[_Ask] = []
@@ -372,11 +376,17 @@ class NarrativeWriter:
         self._tasks.append(asyncio.ensure_future(self._write(group)))
 
     async def _write(self, group: list[_Ask]) -> None:
+        if self._send is not None and (got := await self._send(group, self.max_reasks)) is not None:
+            written, usage = got
+            for a in group:  # verified there as here (write_group); cached here, in the run's one cache
+                _settle(a, written.get(a.tag) or Written(text=None, rejected=a.rejected), self.out, self.cache)
+            self.out.usage.add(usage)
+            return
         if self._room is not None:
             await self._room(lambda: self._out_now)  # re-read on each wake: another call may have gone
         self._out_now += 1  # no await since room() said yes
         try:
-            usage = await _write_group(group, self.llm, self.prompts, self.max_reasks, self.out, self.cache)
+            usage = await write_group(group, self.llm, self.prompts, self.max_reasks, self.out, self.cache)
         finally:
             self._out_now -= 1
         self.out.usage.add(usage)
@@ -387,6 +397,7 @@ class NarrativeWriter:
         import asyncio
 
         self._room = None  # every article is done: the run's slots are the client's own again
+        self._send = None  # and the sending workers are ending
         for story in stories:
             if id(story) not in self._seen:
                 self.add(story)
@@ -408,7 +419,7 @@ def _check_narrative(text: str, facts: Sequence[BriefFact]) -> list[str]:
     return check_narrative(text, facts)
 
 
-async def _write_group(
+async def write_group(
     group: list[_Ask], llm: LLM, prompts: Prompts, max_reasks: int, out: Narratives, cache: ResultCache | None
 ) -> Usage:
     """Ask for the group's narratives, then re-ask for the failing stories only; record each outcome."""

@@ -286,7 +286,7 @@ def test_a_worker_whose_parent_is_gone_ends_at_once(tmp_path: Path) -> None:
         senders = sending.Senders(llm, Prompts(), Options(concurrency=4))
         try:
             for k, w in enumerate(senders._workers):
-                w.conn.send((k, articles[k], None))
+                w.conn.send(("article", k, articles[k], None))
             deadline = time.monotonic() + 30
             while len(ep.requests) < len(senders._workers) and time.monotonic() < deadline:
                 time.sleep(0.05)
@@ -300,3 +300,121 @@ def test_a_worker_whose_parent_is_gone_ends_at_once(tmp_path: Path) -> None:
             for w in senders._workers:
                 if w.proc.is_alive():
                     w.proc.kill()
+
+
+def _interleaved(folder: Path, events: int, copies: int) -> list[Path]:
+    """``copies`` reports of each of ``events`` real ABC texts, interleaved: e0 e1 e2 e0 e1 e2 …"""
+    from conftest import lee_corpus
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for copy in range(copies):
+        for i, body in enumerate(lee_corpus()[:events]):
+            p = folder / f"c{copy}_e{i:02d}.txt"
+            p.write_text(f"date 2001-12-24 Copy {copy} ({i}): {' '.join(body.split()[:8])}\n\n{body}\n", "utf-8")
+            paths.append(p)
+    return paths
+
+
+def test_articles_are_handed_out_story_by_story(tmp_path: Path) -> None:
+    """StoryBuilder.order: each story's articles together, stories where their first article is, so in a
+    run with sending workers each story is complete (and its narrative asked) as early as it can be."""
+    from summarizer.load import load_inputs
+
+    articles = load_inputs([str(p) for p in _interleaved(tmp_path, 3, 3)]).articles
+    order = StoryBuilder(articles).order()
+    assert sorted(order) == list(range(9))
+    assert order == [0, 3, 6, 1, 4, 7, 2, 5, 8]  # e0's three reports, then e1's, then e2's
+
+    # A run with workers follows it once each worker has its first share (here 2 × 2 articles in input
+    # order): of 3 events × 6 reports, the first story is built long before its last report's turn (16th).
+    articles = load_inputs([str(p) for p in _interleaved(tmp_path / "more", 3, 6)]).articles
+    built_at: list[int] = []
+    done = [0]
+    builder = StoryBuilder(articles, on_story=lambda s: built_at.append(done[0]))
+
+    def on_done(ev: ArticleEvidence, res: ArticleResult) -> None:
+        done[0] += 1
+        builder.add(ev, res)
+
+    with ScriptedEndpoint(well_behaved, latency=0.05) as ep:
+        llm = _llm(ep.base_url)
+        llm.max_in_flight = 2
+        options = Options(concurrency=2, max_reasks=0)
+        senders = sending.Senders(llm, Prompts(), options)
+
+        async def go() -> list[ArticleResult]:
+            try:
+                _, results = await senders.run(
+                    list(articles), llm, Prompts(), options, cache=None, progress=None, stats=RunStats(),
+                    on_done=on_done, order=builder.order,
+                )  # fmt: skip
+                return results
+            finally:
+                await llm.close()
+
+        try:
+            results = asyncio.run(go())
+        finally:
+            senders.close()
+    assert [r.article.id for r in results] == [a.id for a in articles]  # still in input order
+    assert len(built_at) == 3 and built_at[0] <= 10, built_at
+
+
+def test_story_narratives_are_written_by_the_workers_and_say_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """write.NarrativeWriter(send=Senders.narrate): in a run with sending workers the narratives' calls go
+    out from the workers (their checks off the parent's loop), and the brief says what one process says."""
+    from scripted_endpoint import is_narrative
+    from test_write import two_sources_each
+
+    import summarizer.llm
+    from summarizer.run import BriefRequest, run_brief
+
+    posts = tmp_path / "posts.txt"
+    post = summarizer.llm.LLM._post
+
+    async def logged(self: LLM, body: dict[str, Any]) -> Any:
+        kind = "narrative" if is_narrative(body) else "other"
+        with posts.open("a", encoding="utf-8") as f:  # from whichever process sends it
+            f.write(f"{os.getpid()} {kind}\n")
+        return await post(self, body)
+
+    monkeypatch.setattr(summarizer.llm.LLM, "_post", logged)  # forked workers have it too, spawned ones not
+    narrate = sending.Senders.narrate
+    by_workers: list[str] = []
+
+    async def counted(self: sending.Senders, group: list[Any], max_reasks: int) -> Any:
+        got = await narrate(self, group, max_reasks)
+        by_workers.extend(a.tag for a in group if got is not None and got[0][a.tag].text)
+        return got
+
+    monkeypatch.setattr(sending.Senders, "narrate", counted)
+    monkeypatch.setattr(sending, "MIN_ARTICLES", 2)
+    monkeypatch.setattr(summarizer.write, "NARRATIVE_BATCH", 1)
+    paths = two_sources_each(tmp_path / "in", 4)
+    briefs = {}
+    for name, workers in (("here", False), ("sent", True)):
+        monkeypatch.setattr(sending, "MIN_CONCURRENCY", 8 if workers else 10**6)
+        posts.write_text("", encoding="utf-8")
+        with ScriptedEndpoint(well_behaved, latency=0.05) as ep:
+            req = BriefRequest(
+                inputs=[str(p) for p in paths], out=tmp_path / name, base_url=ep.base_url, model="scripted",
+                mode="json", concurrency=8, narrative=True, quiet=True, cache_path=tmp_path / f"{name}.sqlite3",
+            )  # fmt: skip
+            assert run_brief(req) == 0
+            assert ep.max_in_flight <= 8
+        briefs[name] = json.loads((tmp_path / name / "brief.json").read_text(encoding="utf-8"))
+        sent = [line.split() for line in posts.read_text(encoding="utf-8").splitlines()]
+        here = [kind for pid, kind in sent if pid == str(os.getpid())]
+        if workers:  # every narrative written in a worker; none sent from this process
+            assert len(by_workers) == 4 and "narrative" not in here
+        else:
+            assert here.count("narrative") == 4 and not by_workers
+
+    def stories(b: dict[str, Any]) -> dict[tuple[str, ...], tuple[str, str]]:
+        return {tuple(s["articles"]): (s["summary"], s["summary_origin"]) for s in b["stories"]}
+
+    assert stories(briefs["sent"]) == stories(briefs["here"])
+    assert sum(origin == "llm" for _, origin in stories(briefs["sent"]).values()) == 4
