@@ -458,7 +458,8 @@ def live(paths: list[Path], tmp: Path, args: argparse.Namespace, figures: dict[s
     extract_calls = s1["kinds"]["extract"]
     if extract_calls and lat:
         eb = extract_calls / n * lat
-        print(f"  LLM phase vs its own bound {extract_calls}/{n}×{lat} = {eb:.2f} s: ratio {llm_phase / eb:.2f}")
+        print(f"  LLM phase (the extractions, and the narratives asked meanwhile) vs the extractions' bound "
+              f"{extract_calls}/{n}×{lat} = {eb:.2f} s: ratio {llm_phase / eb:.2f}")  # fmt: skip
     print(f"  client CPU per call in the LLM phase: this process {cpu / max(1, c) * 1000:.1f} ms, "
           f"its worker processes {workers_cpu / max(1, c) * 1000:.1f} ms "
           f"(one event-loop thread alone has {1000 * lat / n:.1f} ms per call at the bound)")  # fmt: skip

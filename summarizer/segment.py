@@ -11,6 +11,7 @@ compares the two on real texts and on generated awkward ones.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -88,8 +89,33 @@ def _prefix_tokens(text: str, offset: int, m_start: int, start: int) -> Iterator
         yield Token(text[offset:m_start] if i == 0 else "", c, m_start + i)
 
 
+@functools.cache
+def _breaks() -> frozenset[str]:
+    """What can end a sentence for syntok (its terminals and brackets) or a paragraph: a text with none of
+    them is one sentence, as syntok finds it (tests/test_segment.py compares the two on corpus text)."""
+    from syntok._segmentation_states import State
+
+    marks = State.terminals | State.opening_brackets | State.closing_brackets
+    return frozenset({c for c in marks if len(c) == 1} | {"\n", "\r"})
+
+
 def split_sentences(text: str, start: int = 0) -> list[tuple[int, int]]:
     """(start, end) spans of the sentences in ``text[start:]``, as offsets into ``text``."""
+    body = text[start:]
+    core = body.rstrip()
+    if not core:
+        return []
+    lead = len(body) - len(body.lstrip())
+    # A headline, a short claim: no state machine needed when nothing but its last marks can end a
+    # sentence. It must start with a letter or digit (syntok takes some characters, a zero-width space,
+    # for spacing). The span runs to the text's end (trailing white space ends in an empty token there),
+    # except after a final mark, which syntok may read as an abbreviation's ("t. "): that goes to syntok.
+    if body[lead].isalnum() and _breaks().isdisjoint(core.rstrip(".!?")) and (core == body or core[-1] not in ".!?"):
+        return [(start + lead, len(text))]
+    return _syntok_spans(text, start)
+
+
+def _syntok_spans(text: str, start: int) -> list[tuple[int, int]]:
     from syntok import segmenter
 
     spans: list[tuple[int, int]] = []

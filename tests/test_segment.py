@@ -115,3 +115,32 @@ def test_sentences_are_syntoks_on_real_texts() -> None:
                 if toks and text[toks[0].offset : toks[-1].offset + len(toks[-1].value)].strip():
                     expected.append((toks[0].offset, toks[-1].offset + len(toks[-1].value)))
         assert split_sentences(text) == expected
+
+
+def test_one_sentence_fast_path_is_syntoks_span() -> None:
+    """A text with no terminal, bracket or line break is one sentence without syntok's state machine (a
+    headline, a claim, a summary sentence): the same span syntok gives, on pieces of real text and on
+    awkward ones."""
+    import random
+
+    from summarizer.segment import _breaks, _syntok_spans
+
+    rng = random.Random(12)
+    texts = [AP.read_text(encoding="utf-8"), BBC.read_text(encoding="utf-8"), *lee_corpus()]
+    pieces = []
+    for text in texts:
+        for _ in range(20):
+            a = rng.randrange(len(text))
+            piece = text[a : a + rng.randint(0, 160)]
+            pieces += [piece, piece + rng.choice([".", "!", "?", "...", "?!", ". ", " t. ", '."', " U.S."])]
+    words = ["Kyiv", "307", "1,000", "don't", "two-thirds", "café", "—", "-", ",", "“Quote”", "'", "´", "x\u200by"]
+    spaces = [" ", "  ", "\t", "\u00a0", ""]
+    pieces += ["".join(rng.choice(words) + rng.choice(spaces) for _ in range(rng.randint(1, 8))) for _ in range(2000)]
+    fast = [p for p in pieces if p.strip() and p.lstrip()[0].isalnum() and _breaks().isdisjoint(p.rstrip(" .!?"))]
+    assert len(fast) > 1500  # candidates for the path (one more mark inside, or an abbreviation, goes to syntok)
+    for p in fast:
+        for start in (0, min(2, len(p))):
+            assert split_sentences(p, start) == _syntok_spans(p, start), repr(p)
+    assert split_sentences("Ukraine war: 307 freed") == [(0, 22)]
+    assert split_sentences("Russia and Ukraine swap 307 prisoners.") == [(0, 38)]
+    assert split_sentences("   ") == [] and split_sentences("") == []
