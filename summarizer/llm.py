@@ -503,12 +503,22 @@ _NO_PROXY = _Proxy(None, None)
 
 def env_proxy(base_url: str) -> _Proxy:
     """The proxy the environment names for ``base_url`` (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY; none where
-    NO_PROXY excludes the host), as the SDK's httpx client takes it: looked up once per session."""
+    NO_PROXY excludes the host), as the SDK's httpx client takes it: looked up once per session. Never
+    for a loopback server (the embedded engine, a local vLLM): a corporate proxy cannot reach it."""
+    import ipaddress
+
     from aiohttp.helpers import get_env_proxy_for_url
     from yarl import URL
 
+    url = URL(base_url)
+    host = (url.host or "").strip("[]")
     try:
-        return _Proxy(*get_env_proxy_for_url(URL(base_url)))
+        if host == "localhost" or ipaddress.ip_address(host).is_loopback:
+            return _NO_PROXY
+    except ValueError:
+        pass  # a name, not an address
+    try:
+        return _Proxy(*get_env_proxy_for_url(url))
     except LookupError:
         return _NO_PROXY
 

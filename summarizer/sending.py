@@ -109,7 +109,8 @@ class Senders:
         self._n = options.concurrency
         self._running = False
         self._changed: asyncio.Event | None = None
-        self._jobs: dict[int, asyncio.Future[Any]] = {}
+        self._jobs: dict[int, asyncio.Future[Any]] = {}  # narrative groups out at the workers, by job id
+        self._next_job = 0
         for share in shares:
             setup = _Setup(
                 endpoint=llm.endpoint,
@@ -149,12 +150,13 @@ class Senders:
         if not self._running or self._ended or not alive:
             return None
         w = min(alive, key=lambda w: len(w.held) + len(w.jobs))
-        job = len(self._jobs)
+        job, self._next_job = self._next_job, self._next_job + 1
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._jobs[job] = done
         try:
             w.conn.send(("narrate", job, group, max_reasks))
         except OSError:
+            self._jobs.pop(job, None)
             return None
         w.jobs.add(job)
         got: tuple[dict[str, Written], Usage] | None = await done
@@ -162,7 +164,7 @@ class Senders:
 
     def _job_done(self, w: _Worker, job: int, got: tuple[dict[str, Written], Usage] | None) -> None:
         w.jobs.discard(job)
-        done = self._jobs.get(job)
+        done = self._jobs.pop(job, None)
         if done is not None and not done.done():
             done.set_result(got)
 

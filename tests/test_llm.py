@@ -190,6 +190,8 @@ def test_the_proxy_the_environment_names_is_used(monkeypatch: pytest.MonkeyPatch
     assert all(g.value is not None for g in got), [g.error for g in got]
     assert _ScriptedProxy.targets == ["http://llm.invalid/v1/chat/completions"] * 2
     assert env_proxy("http://llm.invalid/v1").url is not None
+    for loopback in ("http://127.0.0.1:8080/v1", "http://localhost:8080/v1", "http://[::1]:8080/v1"):
+        assert env_proxy(loopback).url is None  # the embedded engine is never reached through a proxy
     monkeypatch.setenv("NO_PROXY", "llm.invalid")
     assert env_proxy("http://llm.invalid/v1").url is None
     assert env_proxy("http://other.invalid/v1").url is not None

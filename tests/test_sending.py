@@ -418,3 +418,53 @@ def test_story_narratives_are_written_by_the_workers_and_say_the_same(
 
     assert stories(briefs["sent"]) == stories(briefs["here"])
     assert sum(origin == "llm" for _, origin in stories(briefs["sent"]).values()) == 4
+
+
+def test_a_dead_workers_narratives_are_written_by_the_caller(tmp_path: Path) -> None:
+    """Senders.narrate gives None at once when the worker writing the group dies (the writer then writes
+    it in this process), not after the call it had out."""
+    from scripted_endpoint import Fault, is_narrative
+    from test_write import brief, two_sources_each
+
+    from summarizer.models import Story
+    from summarizer.write import _Ask, story_view
+
+    with ScriptedEndpoint(well_behaved) as ep:
+        built = brief(two_sources_each(tmp_path / "pairs", 1), ep.base_url, tmp_path / "b", tmp_path / "c.sqlite3")
+    story = Story.model_validate(built["stories"][0])
+    group = [_Ask(story, *story_view(story), key="k")]
+    articles = _articles(tmp_path, 16)
+
+    def stall_narratives(request: dict[str, Any]) -> Any:
+        return Fault("stall", seconds=30) if is_narrative(request) else well_behaved(request)
+
+    with ScriptedEndpoint(stall_narratives, latency=0.3) as ep:
+        llm = _llm(ep.base_url)
+        options = Options(concurrency=4, max_reasks=0)
+        senders = sending.Senders(llm, Prompts(), options)
+
+        async def go() -> tuple[Any, float, list[ArticleResult]]:
+            try:
+                run = asyncio.ensure_future(
+                    senders.run(list(articles), llm, Prompts(), options, cache=None, progress=None, stats=RunStats())
+                )
+                await asyncio.sleep(0.2)  # the run is on
+                asked = asyncio.ensure_future(senders.narrate(group, 0))
+                while not any(is_narrative(r) for r in ep.requests):
+                    await asyncio.sleep(0.02)
+                writer = next(w for w in senders._workers if w.jobs)
+                t = time.monotonic()
+                os.kill(writer.proc.pid, signal.SIGKILL)
+                got = await asyncio.wait_for(asked, 10)
+                waited = time.monotonic() - t
+                _, results = await run
+                return got, waited, results
+            finally:
+                await llm.close()
+
+        try:
+            got, waited, results = asyncio.run(go())
+        finally:
+            senders.close()
+    assert got is None and waited < 5
+    assert [r.article.id for r in results] == [a.id for a in articles]  # its articles ran elsewhere
