@@ -46,8 +46,9 @@ if TYPE_CHECKING:
     from summarizer.templates import Prompts
     from summarizer.write import Written
 
-# Measured side by side (bench_batch.py --workers-compare 40,100,300, N = 32, 200 ms, 2 cores; two runs):
-# the median wall time with workers is 0.96-0.97× at 40 and 100 articles, 0.91-0.92× at 300.
+# Measured side by side (bench_batch.py --workers-compare, N = 32, 200 ms, 2 cores): the median wall time
+# with workers is 1.05× at 40 articles, 0.96-1.01× at 100-300, 0.94× at 1,000 (where they also write the
+# narratives and the parent's loop is busiest).
 MIN_ARTICLES = 100
 MIN_CONCURRENCY = 8
 
