@@ -65,8 +65,10 @@ def entity_spans(text: str) -> tuple[tuple[str, ...], ...]:
         named = lowered and len(key) > 2 and "-" not in key and is_proper(key)
         capital = (tok[0].isupper() or named) and key not in STOP_WORDS
         if capital and not lowered:
-            before = text[: m.start()].rstrip()
-            initial = not before or before[-1] in _SENT_END
+            i = m.start() - 1
+            while i >= 0 and text[i].isspace():  # the last character before it (no copy of the prefix)
+                i -= 1
+            initial = i < 0 or text[i] in _SENT_END
             if initial and not is_proper(tok):
                 capital = False
         if capital and key not in _HONORIFICS:
