@@ -405,6 +405,9 @@ def test_story_narratives_are_written_by_the_workers_and_say_the_same(
             )  # fmt: skip
             assert run_brief(req) == 0
             assert ep.max_in_flight <= 8
+            calls = len(ep.requests)
+            assert run_brief(req) == 0  # the narratives the workers wrote are in this process's cache
+            assert len(ep.requests) == calls
         briefs[name] = json.loads((tmp_path / name / "brief.json").read_text(encoding="utf-8"))
         sent = [line.split() for line in posts.read_text(encoding="utf-8").splitlines()]
         here = [kind for pid, kind in sent if pid == str(os.getpid())]
