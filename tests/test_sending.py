@@ -327,27 +327,30 @@ def test_articles_are_handed_out_story_by_story(tmp_path: Path) -> None:
     assert order == [0, 3, 6, 1, 4, 7, 2, 5, 8]  # e0's three reports, then e1's, then e2's
 
     # A run with workers follows it once each worker has its first share (here 2 × 2 articles in input
-    # order): of 3 events × 6 reports, the first story is built long before its last report's turn (16th).
+    # order): the articles handed out, in the order they went. And the stories are the same.
     articles = load_inputs([str(p) for p in _interleaved(tmp_path / "more", 3, 6)]).articles
-    built_at: list[int] = []
-    done = [0]
-    builder = StoryBuilder(articles, on_story=lambda s: built_at.append(done[0]))
-
-    def on_done(ev: ArticleEvidence, res: ArticleResult) -> None:
-        done[0] += 1
-        builder.add(ev, res)
+    builder = StoryBuilder(articles)
+    handed: list[int] = []
 
     with ScriptedEndpoint(well_behaved, latency=0.05) as ep:
         llm = _llm(ep.base_url)
         llm.max_in_flight = 2
         options = Options(concurrency=2, max_reasks=0)
         senders = sending.Senders(llm, Prompts(), options)
+        for w in senders._workers:
+
+            def send(msg: Any, real: Any = w.conn.send) -> None:
+                if msg is not None and msg[0] == "article":
+                    handed.append(msg[1])
+                real(msg)
+
+            w.conn.send = send  # type: ignore[method-assign]
 
         async def go() -> list[ArticleResult]:
             try:
                 _, results = await senders.run(
                     list(articles), llm, Prompts(), options, cache=None, progress=None, stats=RunStats(),
-                    on_done=on_done, order=builder.order,
+                    on_done=builder.add, order=builder.order,
                 )  # fmt: skip
                 return results
             finally:
@@ -358,7 +361,13 @@ def test_articles_are_handed_out_story_by_story(tmp_path: Path) -> None:
         finally:
             senders.close()
     assert [r.article.id for r in results] == [a.id for a in articles]  # still in input order
-    assert len(built_at) == 3 and built_at[0] <= 10, built_at
+    first = [0, 1, 2, 3]  # each worker's first share, before the stories are known
+    by_story = [k for k in builder.order() if k not in first]
+    assert handed == first + by_story
+    assert by_story[:4] == [6, 9, 12, 15]  # the rest of e0's reports come first, then e1's, then e2's
+    assert sorted(sorted(s.articles) for s in builder.finish()) == sorted(
+        sorted(a.id for a in articles[i::3]) for i in range(3)
+    )
 
 
 def test_story_narratives_are_written_by_the_workers_and_say_the_same(
