@@ -1,4 +1,4 @@
-"""The parts of a claim that can be wrong while its words look right: names, polarity, modality, speaker.
+"""The parts of a claim that can be wrong while its words look right: names, polarity, modality, speaker, roles.
 
 All deterministic and built from the text itself (no NER model):
 
@@ -12,11 +12,14 @@ All deterministic and built from the text itself (no NER model):
   claim states.
 * **Modality.** "may close" does not support "will close" or "closed".
 * **Attribution.** A speaker the claim names ("Russia said") must be a speaker in the cited text.
+* **Roles.** Two names around a deed ("Russia freed 307 Ukrainians") may not stand the other way round in
+  the cited text ("Ukraine freed 307 Russians").
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -354,4 +357,81 @@ def attribution_problems(claim: str, cited: str) -> list[str]:
     for span in said:
         if not any(token_grounded(t, regions) for t in span) and _names_a_speaker(cited):
             return [f"the claim attributes it to {' '.join(span)!r}; the cited text does not name them as its source"]
+    return []
+
+
+# ----------------------------------------------------------------------------- roles
+
+# Verbs whose two sides may trade places ("Chelsea drew with Arsenal", "Russia and Ukraine exchanged").
+_SYMMETRIC = wordset(
+    """meet play draw face marry exchange swap trade tie talk agree sign fight clash join share split
+    negotiate compete debate partner merge unite link compare match rival border neighbour"""
+)
+# Past forms that are verbs whatever follows (no tagger here: "season", "top" or "son" between two names is
+# no deed). Regular pasts ("freed", "arrested") are read from their ending.
+_PAST = wordset(
+    """beat won lost hit shot struck caught sent sold bought led took gave told threw stole drove sank
+    overtook overcame defeated"""
+)
+_NEAR = 5  # tokens from the verb to each name in the cited text (a number is no token)
+
+
+def _acted(token: str) -> bool:
+    return token in _PAST or (len(token) > 4 and token.endswith("ed") and is_content(token) and lemma(token) != token)
+
+
+def _placed(text: str) -> tuple[list[str], list[tuple[int, tuple[str, ...]]]]:
+    """(token keys, (position, name) for each capitalised name of ``text``)."""
+    toks = [_key(t) for t in _TOKEN.findall(text)]
+    out: list[tuple[int, tuple[str, ...]]] = []
+    at = 0
+    for span in entity_spans(text):
+        for k in range(at, len(toks)):
+            if toks[k] == span[0]:
+                out.append((k, span))
+                at = k + len(span)
+                break
+    return toks, out
+
+
+def _same_name(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    text = " ".join(b)
+    return any(token_grounded(t, text) for t in a)
+
+
+def role_problems(claim: str, cited: Sequence[str]) -> list[str]:
+    """Who did what to whom: two names on either side of a deed, the other way round in the cited text and
+    never the claim's way ("Russia freed 307 Ukrainians" from "Ukraine freed 307 Russians"). Passives ("by")
+    and verbs whose sides may trade places are left alone."""
+    toks, names = _placed(claim)
+    if len(names) < 2 or "by" in toks:
+        return []
+    for (i, a), (j, b) in itertools.pairwise(names):
+        if _same_name(a, b) or _same_name(b, a):
+            continue
+        verbs = {lemma(t) for t in toks[i + len(a) : j] if _acted(t)} - _SYMMETRIC
+        if not verbs:
+            continue
+        straight: set[str] = set()
+        swapped: set[str] = set()
+        for text in cited:
+            etoks, enames = _placed(text)
+            if "by" in etoks:
+                continue
+            at_a = [k for k, n in enames if _same_name(a, n)]
+            at_b = [k for k, n in enames if _same_name(b, n)]
+            lemmas = [lemma(t) for t in etoks]
+            for v in verbs:
+                at_v = [k for k, w in enumerate(lemmas) if w == v]
+                # Close on both sides: "the goals that Rayo have scored this season have come from Bueno" is
+                # no "Rayo scored Bueno".
+                if any(x < k < y and k - x <= _NEAR and y - k <= _NEAR for x in at_a for y in at_b for k in at_v):
+                    straight.add(v)
+                if any(y < k < x and k - y <= _NEAR and x - k <= _NEAR for x in at_a for y in at_b for k in at_v):
+                    swapped.add(v)
+        for v in sorted(swapped - straight):
+            return [
+                f"who did what is swapped: the claim has {' '.join(a)!r} … {v} … {' '.join(b)!r}, "
+                f"the cited text {' '.join(b)!r} … {v} … {' '.join(a)!r}"
+            ]
     return []

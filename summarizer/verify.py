@@ -50,9 +50,11 @@ MIN_WORD_SUPPORT = 0.74
 
 Part = Literal[
     "citation", "length", "injection", "number", "identifier", "entity", "negation", "modality", "attribution",
-    "content",
+    "role", "content",
 ]  # fmt: skip
-CLAIM_CHECKS: tuple[Part, ...] = ("number", "identifier", "entity", "negation", "modality", "attribution", "content")
+CLAIM_CHECKS: tuple[Part, ...] = (
+    "number", "identifier", "entity", "negation", "modality", "attribution", "role", "content",
+)  # fmt: skip
 
 
 class Problem(BaseModel):
@@ -146,6 +148,8 @@ def claim_problems(
         problems += [Problem(part="modality", detail=d) for d in claims.modality_problems(claim, cited)]
     if "attribution" in checks:
         problems += [Problem(part="attribution", detail=d) for d in claims.attribution_problems(claim, cited)]
+    if "role" in checks:
+        problems += [Problem(part="role", detail=d) for d in claims.role_problems(claim, [t for _, t in evidence])]
     if "content" in checks:
         problems += content_problems(claim, cited, grounded)
     return problems
@@ -236,7 +240,7 @@ def check_text(
         # negation in a neighbour it shares words with says nothing about it.
         best = stating_evidence(sentence, evidence) or best_evidence(sentence, evidence)
         whole = [c for c in checks if c in ("identifier", "entity", "content")]
-        aligned = [c for c in checks if c in ("negation", "modality", "attribution")]
+        aligned = [c for c in checks if c in ("negation", "modality", "attribution", "role")]
         if whole:
             problems += claim_problems(sentence, [("source", context)], checks=whole)
         if aligned and best:

@@ -79,3 +79,11 @@ def test_only_numbers_is_the_number_check_alone() -> None:
     assert verify_summary(summary, SOURCES, only="numbers").ok
     full = verify_summary(summary, SOURCES)
     assert not full.ok and full.sentences[0].failed[0] == "entity"
+
+
+def test_a_summary_that_swaps_who_did_what_fails_its_role_check() -> None:
+    sources = [("a.txt", "Ukraine freed 307 Russian prisoners on Saturday. The exchange took place on the border.")]
+    assert verify_summary("Ukraine freed 307 Russian prisoners on Saturday.", sources).ok
+    report = verify_summary("Russia freed 307 Ukrainian prisoners on Saturday.", sources)
+    assert not report.ok and report.sentences[0].failed == ["role"]
+    assert "role" in report.model_dump(mode="json")["checks"]

@@ -156,6 +156,31 @@ def test_attribution() -> None:
     assert [p.part for p in got] == ["attribution"] and "russia" in got[0].detail
 
 
+def test_role() -> None:
+    """Who did what to whom: the claim's two names the other way round around the cited text's verb."""
+    freed = ["Ukraine freed 307 Russian prisoners on Saturday."]
+    assert parts("Ukraine freed 307 Russian prisoners.", freed) == []
+    got = claim_problems("Russia freed 307 Ukrainian prisoners.", [("s0", freed[0])])
+    assert [p.part for p in got] == ["role"] and "russia" in got[0].detail and "free" in got[0].detail
+    beat = ["On Sunday, Arsenal beat Chelsea 2-0 at the Emirates."]
+    assert parts("On Sunday, Arsenal beat Chelsea 2-0.", beat) == []
+    assert parts("On Sunday, Chelsea beat Arsenal 2-0.", beat) == ["role"]
+
+
+def test_role_leaves_passives_symmetric_verbs_and_distant_clauses_alone() -> None:
+    freed = ["Ukraine freed 307 Russian prisoners on Saturday."]
+    assert parts("307 Russian prisoners were freed by Ukraine.", freed) == []  # a passive: "by"
+    drew = ["Arsenal drew with Chelsea 1-1 on Sunday."]
+    assert parts("Chelsea drew with Arsenal 1-1 on Sunday.", drew) == []  # either side may be named first
+    goals = [
+        "Seventeen of the 35 goals that Rayo have scored this season have come from Bueno.",
+        "Bueno has scored 17 goals for Rayo Vallecano this season.",
+    ]
+    assert parts("Bueno scored 17 goals for Rayo Vallecano this season.", goals[1:]) == []
+    assert parts("Bueno scored 17 goals for Rayo Vallecano this season.", goals) == []  # the claim's way too
+    assert not [p for p in claim_problems("Bueno scored 17 goals for Rayo.", [("s0", goals[0])]) if p.part == "role"]
+
+
 def test_modality_hedges_a_predicate_not_the_name_after_it() -> None:
     cited = ["Israel rejected a ceasefire offer to halt attacks if Israel agreed to stop assassinations."]
     assert parts("Israel rejected a ceasefire offer.", cited) == []
