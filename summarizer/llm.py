@@ -602,15 +602,15 @@ class LLM:
         slots = asyncio.Semaphore(self.max_in_flight) if self.max_in_flight else None
         return _Client(session, asyncio.get_running_loop(), slots, env_proxy(self.endpoint.base_url))
 
-    def _session(self) -> tuple[Any, Any]:
-        """(the aiohttp session, the in-flight slots or None) for the running event loop."""
+    def _session(self) -> _Client:
+        """The aiohttp session, the in-flight slots and the proxy for the running event loop."""
         import asyncio
 
         if self._client is not None and self._client.loop is not asyncio.get_running_loop():
             self._client = None  # made in an earlier event loop, which has ended
         if self._client is None:
             self._client = self._make_client()
-        return self._client.session, self._client.slots
+        return self._client
 
     @property
     def started(self) -> bool:
@@ -632,7 +632,7 @@ class LLM:
 
     async def _hold_slot(self, scope: CallScope) -> None:
         """Take an in-flight slot for this attempt's first HTTP call (its answer gives it back)."""
-        _, slots = self._session()
+        slots = self._session().slots
         if slots is not None and not scope.holding_slot:
             scope.handed = await self._acquire(slots)
             scope.holding_slot = True
@@ -700,15 +700,15 @@ class LLM:
 
         url = self.endpoint.base_url.rstrip("/") + "/chat/completions"
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        session, slots = self._session()
+        client = self._session()
+        slots = client.slots
         scope = _scope.get()
         # A call whose slot an answer handed over: that answer is checked once this request is written
         # (aiohttp's chunk-sent signal, _written), or once it failed before being written.
         handed = _Handed(False)
         if slots is not None and not (scope is not None and scope.holding_slot):
-            handed = await self._acquire(
-                slots
-            )  # a transport retry after a failure that gave the slot back, or no scope
+            # A transport retry after a failure that gave the slot back, or a call with no scope.
+            handed = await self._acquire(slots)
             if scope is not None:
                 scope.holding_slot = True
         elif scope is not None and scope.handed is not None:
@@ -717,13 +717,12 @@ class LLM:
             scope.handed = None
         try:
             try:
-                proxy = self._client.proxy if self._client is not None else _NO_PROXY
-                async with session.post(
+                async with client.session.post(
                     url,
                     data=data,
                     headers={"Content-Type": "application/json"},
-                    proxy=proxy.url,
-                    proxy_auth=proxy.auth,
+                    proxy=client.proxy.url,
+                    proxy_auth=client.proxy.auth,
                     trace_request_ctx=handed,
                 ) as resp:
                     self._written(handed)  # a replay (vcrpy) sends no trace signal
