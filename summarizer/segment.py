@@ -5,8 +5,9 @@ quotes); we only turn its tokens back into spans of the original text.
 
 syntok's tokenizer is most of its cost (~4 µs a token: a generator and a Unicode regex per word).
 :func:`tokens` gives the same tokens with a fast path for the common case, a plain ASCII word with
-only edge punctuation; every other word goes through syntok's own code. ``tests/test_segment.py``
-compares the two on real texts and on generated awkward ones.
+only edge punctuation; every other word goes through syntok's own code. :func:`sentences` runs
+syntok's sentence states with the step over a plain inner word done in a loop. ``tests/test_segment.py``
+compares both with syntok on real texts and on generated awkward ones.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 from summarizer.models import Article, Document, Sentence
 
 if TYPE_CHECKING:
+    from syntok._segmentation_states import State
     from syntok.tokenizer import Token, Tokenizer
 
 # A lower-case letter followed by a capital: syntok splits the word there ("iPhone"), so no fast path.
@@ -39,46 +41,81 @@ def tokens(paragraph: str, base_offset: int = 0) -> list[Token]:
 
     The loop is syntok's ``Tokenizer.tokenize``; a word that is ASCII letters and digits without a
     lower-to-upper turn is the one case done here (syntok's separator regex cannot match inside it).
+    In an ASCII paragraph one stdlib regex finds such chunks with their edge punctuation.
     """
     from syntok.tokenizer import Token
 
-    tok = _tokenizer()
-    cls = type(tok)
     text = " " * base_offset + paragraph if base_offset > 0 else paragraph
     out: list[Token] = []
     append = out.append
     offset = base_offset
-    for mo in cls._spaces.finditer(text):
-        m_start, m_end = mo.span()
-        start = m_start
-        while start < m_end and not text[start].isalnum():
-            start += 1
-        if start == m_end:
-            append(Token(text[offset:m_start], mo.group(0), m_start))
+    if not text.isascii():
+        for mo in type(_tokenizer())._spaces.finditer(text):
+            _chunk(text, offset, mo.start(), mo.end(), out)
+            offset = mo.end()
+    else:
+        for mo in _ASCII_CHUNK.finditer(text):
+            prefix, word, tail = mo.groups()
+            m_start, m_end = mo.span()
+            if word is None or (
+                not (word[1:].islower() or word.isupper() or word.isdigit()) and _CASE_TURN.search(word)
+            ):
+                _chunk(text, offset, m_start, m_end, out)
+            else:
+                start = m_start + len(prefix)
+                if prefix:
+                    out.extend(_prefix_tokens(text, offset, m_start, start))
+                    offset = start
+                append(Token(text[offset:start], word, start))
+                if tail:
+                    _tail(tail, start + len(word), out)
             offset = m_end
-            continue
-        end = m_end
-        while end > start and not text[end - 1].isalnum():
-            end -= 1
-        if start > m_start:
-            out.extend(_prefix_tokens(text, offset, m_start, start))
-            offset = start
-        word = text[start:end]
-        if word.isascii() and word.isalnum() and _CASE_TURN.search(word) is None:
-            append(Token(text[offset:start], word, start))
-        else:
-            out.extend(tok._split_word(text[offset:start], word, start))
-        tail = text[end:m_end]
-        if tail.startswith("..."):
-            append(Token("", "...", end))
-            end += 3
-            tail = tail[3:]
-        for idx, c in enumerate(tail):
-            append(Token("", c, idx + end))
-        offset = m_end
     if offset < len(text):
         append(Token(text[offset:], "", len(text)))
     return out
+
+
+# An ASCII chunk between white space: edge punctuation around letters and digits (groups 1-3), or any
+# other chunk (no groups). syntok's \s is Unicode White_Space: in ASCII, these six.
+_ASCII_CHUNK = re.compile(
+    r"([^A-Za-z0-9 \t\n\v\f\r]*)([A-Za-z0-9]+)([^A-Za-z0-9 \t\n\v\f\r]*)(?![^ \t\n\v\f\r])|[^ \t\n\v\f\r]+"
+)
+
+
+def _chunk(text: str, offset: int, m_start: int, m_end: int, out: list[Token]) -> None:
+    """The tokens of one white-space-separated chunk ``text[m_start:m_end]``, as syntok makes them."""
+    from syntok.tokenizer import Token
+
+    start = m_start
+    while start < m_end and not text[start].isalnum():
+        start += 1
+    if start == m_end:
+        out.append(Token(text[offset:m_start], text[m_start:m_end], m_start))
+        return
+    end = m_end
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    if start > m_start:
+        out.extend(_prefix_tokens(text, offset, m_start, start))
+        offset = start
+    word = text[start:end]
+    if word.isascii() and word.isalnum() and _CASE_TURN.search(word) is None:
+        out.append(Token(text[offset:start], word, start))
+    else:
+        out.extend(_tokenizer()._split_word(text[offset:start], word, start))
+    if end < m_end:
+        _tail(text[end:m_end], end, out)
+
+
+def _tail(tail: str, end: int, out: list[Token]) -> None:
+    """syntok's tokens for the symbols after a word: "..." as one, then one per symbol."""
+    from syntok.tokenizer import Token
+
+    if tail.startswith("..."):
+        out.append(Token("", "...", end))
+        end += 3
+        tail = tail[3:]
+    out.extend(Token("", c, idx + end) for idx, c in enumerate(tail))
 
 
 def _prefix_tokens(text: str, offset: int, m_start: int, start: int) -> Iterator[Token]:
@@ -115,13 +152,76 @@ def split_sentences(text: str, start: int = 0) -> list[tuple[int, int]]:
     return _syntok_spans(text, start)
 
 
+@functools.cache
+def _stops() -> tuple[frozenset[str], frozenset[str]]:
+    """(the tokens that end InnerToken's moves: terminals and opening brackets; the opening brackets)."""
+    from syntok._segmentation_states import State
+
+    return State.terminals | State.opening_brackets | {"("}, State.opening_brackets
+
+
+def sentences(stream: Iterator[Token]) -> Iterator[list[Token]]:
+    """``syntok.segmenter.segment(stream)``, faster: syntok's states, with its inner-word step run in a loop.
+
+    Most tokens are words inside a sentence, where syntok's ``InnerToken`` state only moves one token
+    from the queue to the history (~10 property calls and a generator turn each); :func:`_inner` does
+    those moves in one loop and hands every other step to syntok's own code.
+    """
+    from syntok._segmentation_states import Begin, InnerToken
+
+    state: State | None = Begin(stream)
+    while state is not None:
+        if state.at_sentence:
+            history = state.collect_history()
+            if history and (len(history) > 1 or history[0].value):
+                yield history
+        state = _inner(state) if type(state) is InnerToken else next(state, None)
+
+
+def _inner(state: State) -> State:
+    """What ``InnerToken.__next__`` returns once it stops returning itself: the moves over plain tokens
+    in one loop, then syntok's terminal step (or ``End``). Reads syntok's private queue and history,
+    as its states share them (syntok is pinned; tests compare the result with syntok's on real text)."""
+    from syntok._segmentation_states import End
+
+    stops, opening = _stops()
+    stream = state._State__stream
+    history = state._State__history
+    while True:
+        queue: list[Token] = state._State__queue  # _skip_bracketed_text swaps it
+        if not queue:
+            t = next(stream, None)
+            if t is None:
+                return End(stream, queue, history)
+            queue.append(t)
+        # _move_and_skip_bracketed_text, reading Token._value (its property costs a call)
+        history.append(queue.pop(0))
+        if not queue:
+            t = next(stream, None)
+            if t is None:
+                continue  # syntok returns itself here; its next step finds the stream empty: End
+            queue.append(t)
+        if queue[0]._value in stops:
+            if queue[0]._value in opening:
+                state._skip_bracketed_text()
+                queue = state._State__queue
+                if not queue:
+                    t = next(stream, None)
+                    if t is None:
+                        continue
+                    queue.append(t)
+                if queue[0]._value not in stops:
+                    continue
+            return state._move_and_maybe_extract_terminal()
+
+
 def _syntok_spans(text: str, start: int) -> list[tuple[int, int]]:
     from syntok import segmenter
 
     spans: list[tuple[int, int]] = []
-    # segmenter.analyze, with our tokenizer: paragraphs, then syntok's sentence state machine.
+    # segmenter.analyze, with our tokenizer and state loop: paragraphs, then syntok's sentence states.
     for p_offset, paragraph in segmenter.preprocess_with_offsets(text[start:]):
-        for sentence in segmenter.segment(iter(tokens(paragraph, p_offset))):
+        for sentence in sentences(iter(tokens(paragraph, p_offset))):
             if not sentence:
                 continue
             first, last = sentence[0], sentence[-1]

@@ -94,9 +94,11 @@ def test_fast_tokenizer_gives_syntoks_tokens_on_awkward_text() -> None:
         "Kyiv's", "two-thirds", "e-mail", "a_b", "(", ")", "[1]", '"', "“Quote”", "‘s", "...", "end.", "end...",
         "?!", ";", ",", "—", "–", "-", "café", "Zürich", "naïve", "ʼn", "´", "\u00ad", "\u2010", "x\u200by",
         "10km", "F-16", "127th", "3pm.", "(a)", "end.)", ".”", "!!!", "½", "²", "٣", "中文", "ﬁ",
+        '"Word,"', "(word)", "word...", "word...)", "word?!", "iPhone,", "(McDonald's", "A.", "AB", "aB.", "9a",
     ]  # fmt: skip
-    spaces = [" ", "  ", "\n", "\t", "\u00a0", " \n ", ""]
-    for _ in range(3000):
+    # \x1c and \x1f are str.isspace() but not Unicode White_Space, which syntok splits on.
+    spaces = [" ", "  ", "\n", "\t", "\u00a0", " \n ", "", "\x0b", "\x0c", "\r", "\x1c", "\x1f"]
+    for _ in range(6000):
         n = rng.randint(1, 12)
         text = "".join(rng.choice(pieces) + rng.choice(spaces) for _ in range(n))
         offset = rng.choice([0, 0, 3])
@@ -107,7 +109,7 @@ def test_sentences_are_syntoks_on_real_texts() -> None:
     """split_sentences is syntok's analyze, span for span."""
     from syntok import segmenter
 
-    for text in [AP.read_text(encoding="utf-8"), BBC.read_text(encoding="utf-8"), *lee_corpus()[:100]]:
+    for text in [AP.read_text(encoding="utf-8"), BBC.read_text(encoding="utf-8"), *lee_corpus()]:
         expected = []
         for paragraph in segmenter.analyze(text):
             for sentence in paragraph:
@@ -115,6 +117,33 @@ def test_sentences_are_syntoks_on_real_texts() -> None:
                 if toks and text[toks[0].offset : toks[-1].offset + len(toks[-1].value)].strip():
                     expected.append((toks[0].offset, toks[-1].offset + len(toks[-1].value)))
         assert split_sentences(text) == expected
+
+
+def test_sentence_states_are_syntoks_on_awkward_text() -> None:
+    """Our state loop (segment.sentences) cuts syntok's tokens where syntok's own segmenter does: brackets
+    (skipped or not, long or short), quotes after terminals, abbreviations, enumerations, lists."""
+    import random
+
+    from syntok import segmenter
+
+    from summarizer.segment import sentences, tokens
+
+    rng = random.Random(7)
+    pieces = [
+        "word", "Word", "The", "However", "he", "307", "1,000", "U.K.", "Mr.", "Dr.", "No.", "No", "1.", "a.",
+        "IV.", "Jan.", "12", ".", "!", "?", "...", ";", ":", ",", "(", ")", "[", "]", "{", "}", '"', "'", "”",
+        "(see", "above)", "(A. Author et al.)", "(This is one. It is two.)", "etc.", "e.g.", "i.e.", "x",
+        "Kyiv", "said.", 'said."', "said.)", "(1)", "(a)", "-", "—", "2.5", "p.m.", "St.", "Fig.", "3pm.",
+    ]  # fmt: skip
+    long_bracket = "(" + " ".join(["Word"] * 30) + ". The end.)"
+    for _ in range(4000):
+        words = [rng.choice(pieces) for _ in range(rng.randint(1, 25))]
+        if rng.random() < 0.05:
+            words.insert(rng.randrange(len(words) + 1), long_bracket)
+        text = " ".join(words)
+        ours = [[(t.offset, t.value) for t in s] for s in sentences(iter(tokens(text)))]
+        theirs = [[(t.offset, t.value) for t in s] for s in segmenter.segment(iter(tokens(text)))]
+        assert ours == theirs, repr(text)
 
 
 def test_one_sentence_fast_path_is_syntoks_span() -> None:
