@@ -44,6 +44,7 @@ _SENT_END = ".!?:\"“'‘(—–-"
 
 
 @functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=65536)
 def _key(token: str) -> str:
     return normal(token).replace(".", "")
 
@@ -96,14 +97,27 @@ def entity_spans(text: str) -> tuple[tuple[str, ...], ...]:
 
 @functools.lru_cache(maxsize=4096)
 def _vocabulary(text: str) -> tuple[frozenset[str], frozenset[str], str, tuple[str, ...]]:
-    """(normalised tokens, their lemmas, lower-cased text, capitalised tokens) of an evidence text."""
+    """(normalised tokens, their lemmas, lower-cased text, capitalised tokens) of an evidence text; its
+    acronyms are :func:`_acronyms`, made only when a token is not found here (a whole article's names cost)."""
     toks = [m.group(0) for m in _TOKEN.finditer(text)]
     # "Saint-Germain" also grounds "Saint - Germain" (tokenised text) and "Germain".
-    keys = frozenset(_key(t) for t in toks) | frozenset(_key(p) for t in toks if "-" in t for p in t.split("-") if p)
+    tok_keys = list(map(_key, toks))
+    keys = frozenset(tok_keys) | frozenset(_key(p) for t in toks if "-" in t for p in t.split("-") if p)
     lowered = _lower_cased(text)
-    caps = tuple(sorted({_key(t) for t in toks if t[0].isupper() or (lowered and len(t) > 3)}))
-    acronyms = {"".join(s[0] for s in span) for span in entity_spans(text) if len(span) > 1}
-    return keys | acronyms, frozenset(lemma(k) for k in keys), " " + " ".join(_key(t) for t in toks) + " ", caps
+    caps = tuple(sorted({k for t, k in zip(toks, tok_keys, strict=True) if t[0].isupper() or (lowered and len(t) > 3)}))
+    return keys, frozenset(map(lemma, keys)), " " + " ".join(tok_keys) + " ", caps
+
+
+@functools.lru_cache(maxsize=4096)
+def _token_forms(text: str) -> frozenset[str]:
+    """The tokens of ``text`` lower-cased: the first, cheap test of :func:`token_grounded`."""
+    return frozenset(t.lower() for t in _TOKEN.findall(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _acronyms(text: str) -> frozenset[str]:
+    """The initials of the multi-word names of ``text`` ("Environment Agency" -> "ea")."""
+    return frozenset("".join(s[0] for s in span) for span in entity_spans(text) if len(span) > 1)
 
 
 def _skeleton(word: str) -> str:
@@ -122,8 +136,10 @@ def _demonym(a: str, b: str) -> bool:
 
 def token_grounded(token: str, text: str) -> bool:
     """Whether a name token of a claim is stated by ``text`` in any of its usual spellings."""
+    if token in _token_forms(text) and _key(token) == token:
+        return True  # stated as written: a token's key is its lower-cased form's
     keys, lemmas, low, caps = _vocabulary(text)
-    if token in keys or lemma(token) in lemmas:
+    if token in keys or lemma(token) in lemmas or token in _acronyms(text):
         return True
     alias = _ALIAS_OF.get(token)
     names = _ALIASES.get(token, ()) + ((alias,) if alias else ()) + _ALIASES.get(alias or "", ())
@@ -153,7 +169,7 @@ def _refers(cited: str, span: Sequence[str], context: str) -> bool:
     (a surname), or "the X" where X follows a mention of it in the article ("Russia's defence ministry" ...
     "the ministry")."""
     keys = _vocabulary(cited)[0]
-    if keys & _PRONOUNS or any(token_grounded(t, cited) for t in span):
+    if keys & _PRONOUNS or _acronyms(cited) & _PRONOUNS or any(token_grounded(t, cited) for t in span):
         return True
     described = {lemma(w) for w in re.findall(r"(?i)\bthe\s+([a-z][\w'-]*)", cited)}
     if not described:

@@ -96,6 +96,12 @@ def is_content(word: str) -> bool:
 
 
 @functools.lru_cache(maxsize=65536)
+def content_lemma(word: str) -> str:
+    """The lemma of a content word, "" for any other word. Cached: every sentence read is read word by word."""
+    return lemma(word) if is_content(word) else ""
+
+
+@functools.lru_cache(maxsize=65536)
 def stem(word_lemma: str) -> str:
     """The Snowball (Porter 2) stem of a lemma: ties what a lemmatizer keeps apart ("beginning" / "begin",
     "liberation" / "liberate"). Only ever a second chance after the lemmas differ."""
@@ -117,7 +123,17 @@ def content_stems(text: str) -> frozenset[str]:
 @functools.lru_cache(maxsize=16384)
 def content_words(text: str) -> frozenset[str]:
     """Lemmas of the content words of ``text``. Cached: a sentence is read for every claim citing it."""
-    return frozenset(lemma(w) for w in words(text) if is_content(w))
+    return frozenset(map(content_lemma, words(text))) - _NOTHING
+
+
+_NOTHING = frozenset({""})
+
+
+@functools.lru_cache(maxsize=16384)
+def word_forms(text: str) -> frozenset[str]:
+    """The words of ``text`` lower-cased: a word of a claim found here has its lemma among ``text``'s (both
+    are read from the lower-cased word), so most claims are checked before any lemma of ``text`` is made."""
+    return frozenset(w.lower() for w in words(text))
 
 
 # One citation marker: [1], [1, 2], [1; 3], [2-4], [^1]; several in a row are separate matches.

@@ -435,3 +435,30 @@ def test_stems_come_from_the_c_snowball_and_are_the_pure_python_ones() -> None:
     vocabulary = sorted({w for text in lee_corpus() for w in re.findall(r"[a-z]+", text.lower())})
     assert len(vocabulary) > 5000
     assert [stem(w) for w in vocabulary] == [pure.stemWord(w) for w in vocabulary]
+
+
+def test_a_word_stated_as_written_is_supported_without_the_evidence_lemmas() -> None:
+    """The fast paths of the content and entity checks (a whole article's lemmas and names are made only
+    when a claim word is not in it as written) rest on one fact: a word's lemma, and a name token's key, are
+    read from its lower-cased form. Checked on every word of real texts, in three casings."""
+    from conftest import AP, BBC, lee_corpus
+
+    from summarizer import claims
+    from summarizer.text import content_lemma, word_forms, words
+    from summarizer.verify import content_support
+
+    for text in [AP.read_text(encoding="utf-8"), BBC.read_text(encoding="utf-8"), *lee_corpus()[:60]]:
+        lemmas = content_words(text)
+        keys = claims._vocabulary(text)[0]
+        for w in words(text):
+            assert w.lower() in word_forms(text)
+            for form in (w, w.lower(), w.upper()):
+                assert content_lemma(form) in lemmas | {""}, form
+        for t in claims._TOKEN.findall(text):
+            if claims._key(t.lower()) == t.lower():
+                assert t.lower() in keys and claims.token_grounded(t.lower(), text), t
+        sentence = text[:200].rsplit(" ", 1)[0]
+        assert content_support(sentence.upper(), text) == (1.0, [])  # stated as written, in capitals
+    # A word not stated as written still takes the lemma path, and a missing one is reported.
+    assert content_support("Prisoners were freed", "He freed a prisoner.") == (1.0, [])
+    assert content_support("Prisoners were freed in Kyiv", "He freed a prisoner.")[1] == ["kyiv"]
