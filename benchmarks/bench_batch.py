@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
-import gc
 import io
 import multiprocessing as mp
 import os
@@ -254,6 +253,7 @@ def offline_pipeline(paths: list[Path]) -> dict[str, float]:
     from summarizer.models import ArticleEvidence, ArticleResult, LLMExtraction
     from summarizer.pipeline import Options, build_brief_sync, cache_key_for
     from summarizer.render import write_brief
+    from summarizer.run import batch_collector, restore_collector
     from summarizer.segment import segment
     from summarizer.templates import Prompts
     from summarizer.verify import verify_extraction
@@ -268,7 +268,7 @@ def offline_pipeline(paths: list[Path]) -> dict[str, float]:
     s = clock()
     loaded = load_inputs([str(p) for p in paths])
     t["load"] = clock() - s
-    gc.freeze()  # as run.run_brief does once the inputs are loaded
+    collector = batch_collector()  # as run.run_brief does once the inputs are loaded
     kept: list[ArticleEvidence] = []
     results: list[ArticleResult] = []
     # A chunk of articles at a time, as the run's segmentation workers hand them over; its Documents go
@@ -307,7 +307,7 @@ def offline_pipeline(paths: list[Path]) -> dict[str, float]:
     s = clock()
     brief = build_brief_sync(kept, results, None, prompts, Options(narrative=False))
     t["cluster+merge"] = clock() - s
-    gc.unfreeze()  # run.run_brief unfreezes before rendering too
+    restore_collector(collector)  # as run.run_brief does before it renders
     with tempfile.TemporaryDirectory() as out:
         s = clock()
         write_brief(brief, {a.id: a for a in loaded.articles}, Path(out))

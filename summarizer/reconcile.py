@@ -56,7 +56,7 @@ from summarizer.models import (
     Figure,
     FigureMention,
 )
-from summarizer.quantities import ROUNDING_LIMIT, TOKEN_KINDS
+from summarizer.quantities import ROUNDING_LIMIT, TOKEN_KINDS, relation
 from summarizer.text import STOP_WORDS, WORD, lemma, normal, wordset
 
 if TYPE_CHECKING:
@@ -326,8 +326,6 @@ class _Reconciler:
         """Different values for one counted thing: same counted words, and either an event count
         ("injured", "killed") or facts worded alike ("307 prisoners" returned vs "1,000 prisoners" agreed
         is two figures, not a contradiction)."""
-        from summarizer.quantities import relation
-
         if not ma.key or ma.key != mb.key:
             return False
         self.stats.figure_comparisons += 1
@@ -362,8 +360,6 @@ def _same_tokens(a: _Item, b: _Item) -> bool:
 
 
 def _same_thing_uncached(ma: _Mention, mb: _Mention, a: _Item, b: _Item) -> str | None:
-    from summarizer.quantities import relation
-
     rel = relation(ma.q, mb.q)
     if rel not in ("same", "equivalent"):
         return None

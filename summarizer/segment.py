@@ -15,13 +15,11 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+
+from syntok._segmentation_states import Begin, End, InnerToken, State
+from syntok.tokenizer import Token, Tokenizer
 
 from summarizer.models import Article, Document, Sentence
-
-if TYPE_CHECKING:
-    from syntok._segmentation_states import State
-    from syntok.tokenizer import Token, Tokenizer
 
 # A lower-case letter followed by a capital: syntok splits the word there ("iPhone"), so no fast path.
 _CASE_TURN = re.compile(r"[a-z][A-Z]")
@@ -30,8 +28,6 @@ _TOKENIZER: list[Tokenizer] = []
 
 def _tokenizer() -> Tokenizer:
     if not _TOKENIZER:
-        from syntok.tokenizer import Tokenizer
-
         _TOKENIZER.append(Tokenizer(replace_not_contraction=False))  # as segmenter.analyze makes it
     return _TOKENIZER[0]
 
@@ -43,8 +39,6 @@ def tokens(paragraph: str, base_offset: int = 0) -> list[Token]:
     lower-to-upper turn is the one case done here (syntok's separator regex cannot match inside it).
     In an ASCII paragraph one stdlib regex finds such chunks with their edge punctuation.
     """
-    from syntok.tokenizer import Token
-
     text = " " * base_offset + paragraph if base_offset > 0 else paragraph
     out: list[Token] = []
     append = out.append
@@ -84,8 +78,6 @@ _ASCII_CHUNK = re.compile(
 
 def _chunk(text: str, offset: int, m_start: int, m_end: int, out: list[Token]) -> None:
     """The tokens of one white-space-separated chunk ``text[m_start:m_end]``, as syntok makes them."""
-    from syntok.tokenizer import Token
-
     start = m_start
     while start < m_end and not text[start].isalnum():
         start += 1
@@ -109,8 +101,6 @@ def _chunk(text: str, offset: int, m_start: int, m_end: int, out: list[Token]) -
 
 def _tail(tail: str, end: int, out: list[Token]) -> None:
     """syntok's tokens for the symbols after a word: "..." as one, then one per symbol."""
-    from syntok.tokenizer import Token
-
     if tail.startswith("..."):
         out.append(Token("", "...", end))
         end += 3
@@ -120,8 +110,6 @@ def _tail(tail: str, end: int, out: list[Token]) -> None:
 
 def _prefix_tokens(text: str, offset: int, m_start: int, start: int) -> Iterator[Token]:
     """syntok's ``_split_nonword_prefix``: one token per symbol before the word."""
-    from syntok.tokenizer import Token
-
     for i, c in enumerate(text[m_start:start]):
         yield Token(text[offset:m_start] if i == 0 else "", c, m_start + i)
 
@@ -130,8 +118,6 @@ def _prefix_tokens(text: str, offset: int, m_start: int, start: int) -> Iterator
 def _breaks() -> frozenset[str]:
     """What can end a sentence for syntok (its terminals and brackets) or a paragraph: a text with none of
     them is one sentence, as syntok finds it (tests/test_segment.py compares the two on corpus text)."""
-    from syntok._segmentation_states import State
-
     marks = State.terminals | State.opening_brackets | State.closing_brackets
     return frozenset({c for c in marks if len(c) == 1} | {"\n", "\r"})
 
@@ -155,8 +141,6 @@ def split_sentences(text: str, start: int = 0) -> list[tuple[int, int]]:
 @functools.cache
 def _stops() -> tuple[frozenset[str], frozenset[str]]:
     """(the tokens that end InnerToken's moves: terminals and opening brackets; the opening brackets)."""
-    from syntok._segmentation_states import State
-
     return State.terminals | State.opening_brackets | {"("}, State.opening_brackets
 
 
@@ -167,8 +151,6 @@ def sentences(stream: Iterator[Token]) -> Iterator[list[Token]]:
     from the queue to the history (~10 property calls and a generator turn each); :func:`_inner` does
     those moves in one loop and hands every other step to syntok's own code.
     """
-    from syntok._segmentation_states import Begin, InnerToken
-
     state: State | None = Begin(stream)
     while state is not None:
         if state.at_sentence:
@@ -182,8 +164,6 @@ def _inner(state: State) -> State:
     """What ``InnerToken.__next__`` returns once it stops returning itself: the moves over plain tokens
     in one loop, then syntok's terminal step (or ``End``). Reads syntok's private queue and history,
     as its states share them (syntok is pinned; tests compare the result with syntok's on real text)."""
-    from syntok._segmentation_states import End
-
     stops, opening = _stops()
     stream = state._State__stream
     history = state._State__history

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from summarizer import claims
 from summarizer.models import (
     Article,
     ArticleRef,
@@ -39,6 +40,8 @@ from summarizer.models import (
     Sentence,
     Usage,
 )
+from summarizer.quantities import FIGURE_KINDS, cached_quantities, check_support_texts, relation, scores
+from summarizer.quantities.lexicon import NAME_NUMBER_RE
 from summarizer.text import (
     WORD,
     content_lemma,
@@ -89,8 +92,6 @@ def _idents(evidence: str) -> frozenset[str]:
 
 
 def identifier_problems(claim: str, evidence: str) -> list[Problem]:
-    from summarizer.quantities import scores
-
     unknown = [m.group(0) for m in _IDENT.finditer(claim) if m.group(0).lower() not in _idents(evidence)]
     # A score ("3-2") is no quantity, but it is just as checkable: the evidence must give it (either way round).
     # (The evidence, a whole article for a headline, is read for scores only when the claim gives one.)
@@ -143,8 +144,6 @@ def claim_problems(
     ``context`` is the rest of the source (the article): a name the cited sentence refers to ("he", "the
     ministry", a surname) may be grounded there.
     """
-    from summarizer import claims
-
     problems: list[Problem] = []
     cited = " ".join(text for _, text in evidence)
     if "number" in checks:
@@ -281,22 +280,16 @@ def counted_words(claim: str, end: int) -> list[str]:
 
 
 def _quantities(text: str) -> tuple[Any, ...]:
-    from summarizer.quantities import cached_quantities
-
     return cached_quantities(text)
 
 
 def _states(text: str, q: Any) -> bool:
-    from summarizer.quantities import relation
-
     return any(relation(q, other) in ("same", "equivalent") for other in _quantities(text))
 
 
 @functools.lru_cache(maxsize=4096)
 def _in_names(text: str) -> frozenset[int]:
     """Where a number is part of a name ("Ligue 1 table", "world No 1 recorded"): it counts nothing."""
-    from summarizer.quantities.lexicon import NAME_NUMBER_RE
-
     return frozenset(m.start(1) for m in NAME_NUMBER_RE.finditer(text))
 
 
@@ -306,8 +299,6 @@ def number_problems(claim: str, evidence: Sequence[tuple[str, str]]) -> tuple[li
     A figure must be stated by the evidence, and so must what it counts: "injured 13 others" is not
     supported by "killed 13 civilians" even though 13 is.
     """
-    from summarizer.quantities import check_support_texts
-
     texts = dict(evidence)
     report = check_support_texts(claim, evidence)
     problems = [f.reason or f"{f.quantity.text!r} is not supported" for f in report.unsupported]
@@ -505,8 +496,6 @@ def evidence_sentences(doc: Document, *, exclude: set[int] | None = None, limit:
     usable = _memo(doc).usable
     prose = [s for s in usable if _is_prose(s.text)] or usable[:LEAD_SENTENCES]
     lead = [s.id for s in prose[:1]]
-    from summarizer.quantities import FIGURE_KINDS
-
     figures = [s.id for s in prose if any(q.kind in FIGURE_KINDS for q in _quantities(s.text))]
     ids = [i for i in dict.fromkeys(lead + figures) if i not in exclude]
     if len(ids) < LEAD_SENTENCES:
@@ -523,8 +512,6 @@ def extractive_facts(doc: Document, *, exclude: set[int] | None = None, limit: i
 
 
 def _figures(text: str) -> list[Any]:
-    from summarizer.quantities import FIGURE_KINDS
-
     return [q for q in _quantities(text) if q.kind in FIGURE_KINDS]
 
 
