@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import re
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -43,6 +43,7 @@ from summarizer.models import (
 from summarizer.quantities import FIGURE_KINDS, cached_quantities, check_support_texts, relation, scores
 from summarizer.quantities.lexicon import NAME_NUMBER_RE
 from summarizer.text import (
+    CARDINALS,
     WORD,
     content_lemma,
     content_stems,
@@ -293,6 +294,19 @@ def _in_names(text: str) -> frozenset[int]:
     return frozenset(m.start(1) for m in NAME_NUMBER_RE.finditer(text))
 
 
+def _name_stated(claim: str, start: int, end: int, texts: Iterable[str]) -> bool:
+    """Whether a number that is part of a name ("Bali 9", "Ligue 1") is in the evidence as that name, its
+    number in digits or in words ("Bali Nine"): a name is matched, not a figure."""
+    if start not in _in_names(claim):
+        return False
+    word = claim[:start].split()[-1]
+    digits = claim[start:end].strip()
+    value = int(digits) if digits.isdigit() else -1
+    spelled = CARDINALS[value] if 0 <= value < 20 else digits
+    name = re.compile(rf"\b{re.escape(word)}[ \t]+(?:{re.escape(digits)}|(?i:{spelled}))\b")
+    return any(name.search(t) for t in texts)
+
+
 def number_problems(claim: str, evidence: Sequence[tuple[str, str]]) -> tuple[list[str], list[str]]:
     """(problems, labels of evidence that supported a number). Evidence is (label, text) pairs.
 
@@ -301,7 +315,11 @@ def number_problems(claim: str, evidence: Sequence[tuple[str, str]]) -> tuple[li
     """
     texts = dict(evidence)
     report = check_support_texts(claim, evidence)
-    problems = [f.reason or f"{f.quantity.text!r} is not supported" for f in report.unsupported]
+    problems = [
+        f.reason or f"{f.quantity.text!r} is not supported"
+        for f in report.unsupported
+        if not _name_stated(claim, f.quantity.start, f.quantity.end, texts.values())
+    ]
     used: list[str] = []
     for f in report.findings:
         if not f.supported:

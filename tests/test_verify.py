@@ -80,6 +80,17 @@ def test_number_fixes_from_real_summaries() -> None:
     assert parts("The deal was signed on July 11.", ["the deal was signed on 11 july."]) == []
     assert parts("The trust had a £ 7.8 m overspend.", ["The trust had a £7.8m overspend."]) == []
     assert "number" in parts("He played 04 games.", ["He played 40 games."])
+    # A number that is part of a name is the name's, in digits or in words ("Bali 9" / "Bali Nine").
+    bali = ["The firing squad executed the Bali Nine pair and six other drug traffickers."]
+    assert parts("The firing squad executed the Bali 9 pair and six other drug traffickers.", bali) == []
+    assert "number" in parts("The firing squad executed the Bali 8 pair and six other drug traffickers.", bali)
+    assert "number" in parts("Lyon top Ligue 2 again.", ["Lyon are top of Ligue 1."])
+    # "more than the X": a bound on what is compared, and X itself (CNN/DailyMail's Sterling summary).
+    contract = ["He could be worth so much more than the £100,000-a-week contract he turned down."]
+    assert parts("He could be worth so much more than £ 100,000 - a - week.", contract) == []
+    assert parts("He turned down a £100,000-a-week contract.", contract) == []
+    assert "number" in parts("He could be worth less than £100,000 a week.", contract)
+    assert "number" in parts("He turned down a £200,000-a-week contract.", contract)
     # A count derived by enumeration is supported, and says so.
     from summarizer.quantities import check_support_texts
 

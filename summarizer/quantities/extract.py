@@ -619,7 +619,13 @@ def readings(q: Quantity) -> tuple[Quantity, ...]:
         million = q.model_copy(update={"kind": "count", "unit": None, "value": q.value * 1e6,
                                        "low": q.low * 1e6, "high": q.high * 1e6, "scale": 1e6})  # fmt: skip
         return (q, million)
+    if q.qualifier in ("more_than", "less_than") and _THAN_THE.match(q.text):
+        # "more than the £100,000-a-week contract": a bound on what is compared, and the figure of the contract.
+        return (q, q.model_copy(update={"qualifier": "exact", "low": q.value, "high": q.value}))
     return (q,)
+
+
+_THAN_THE = re.compile(r"(?i)\w+[ \t]+than[ \t]+the\b")
 
 
 _SCORE_RE = re.compile(r"(?<![\d.,])(\d{1,3})[ \t]*[-–][ \t]*(\d{1,3})(?![\d%A-Za-z]|[.,]\d|[ \t]*(?:per\b|%))")

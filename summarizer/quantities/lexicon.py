@@ -202,7 +202,7 @@ HEDGES: dict[str, tuple[Qualifier, float, float]] = {
 HEDGE_RE = re.compile(
     r"(?i)(?<![A-Za-z])("
     + "|".join(re.escape(h).replace(r"\ ", r"[ \t]+") for h in sorted(HEDGES, key=len, reverse=True))
-    + r")[ \t]*$"
+    + r")(?:(?<=than)[ \t]+the)?[ \t]*$"  # "more than the £100,000-a-week contract" is a bound too
 )
 # "moved Lyon up to 64 points", "went up to third": a verb of movement makes "up to" where it went ("could
 # take up to six months" and "rose up to 10%" stay bounds).
