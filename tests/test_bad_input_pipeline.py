@@ -349,3 +349,15 @@ def test_script_tags_and_entities_are_escaped(tmp_path: Path, capsys: pytest.Cap
     parser = _Scripts()
     parser.feed(o.html)
     assert parser.scripts and not any("alert(" in s for s in parser.scripts)
+
+
+def test_the_html_escape_is_htmls_own_on_every_character() -> None:
+    """render.html.e skips html.escape for text with nothing to escape: the result must be html.escape's."""
+    import html
+
+    from summarizer.render.html import e
+
+    texts = [chr(c) for c in range(128)] + ["a&b<c>d\"e'f", "plain 307 text", "", "A’s café", "&amp;", 12, None]
+    texts += ["x" + chr(c) + "y" for c in range(32, 128)]
+    for t in texts:
+        assert e(t) == html.escape(str(t), quote=True), repr(t)

@@ -20,9 +20,13 @@ from summarizer.changes import display_order
 from summarizer.models import Article, ArticleRef, Brief, BriefFact, Citation, Conflict, Story, StoryChange
 from summarizer.text import MARKER, marker_ids
 
+_SPECIAL = re.compile(r"[&<>\"']")
+
 
 def e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    """``html.escape(str(text), quote=True)``; most values (ids, numbers, dates) have nothing to escape."""
+    s = str(text)
+    return html.escape(s, quote=True) if _SPECIAL.search(s) else s
 
 
 def mark_id(c: Citation) -> str:
