@@ -52,7 +52,8 @@ def tokens(paragraph: str, base_offset: int = 0) -> list[Token]:
             prefix, word, tail = mo.groups()
             m_start, m_end = mo.span()
             if word is None or (
-                not (word[1:].islower() or word.isupper() or word.isdigit()) and _CASE_TURN.search(word)
+                not (word.islower() or word[1:].islower() or word.isupper() or word.isdigit())
+                and _CASE_TURN.search(word)
             ):
                 _chunk(text, offset, m_start, m_end, out)
             else:
@@ -61,7 +62,9 @@ def tokens(paragraph: str, base_offset: int = 0) -> list[Token]:
                     out.extend(_prefix_tokens(text, offset, m_start, start))
                     offset = start
                 append(Token(text[offset:start], word, start))
-                if tail:
+                if len(tail) == 1:  # a comma or a full stop: most tails
+                    append(Token("", tail, start + len(word)))
+                elif tail:
                     _tail(tail, start + len(word), out)
             offset = m_end
     if offset < len(text):
@@ -175,12 +178,15 @@ def _inner(state: State) -> State:
                 return End(stream, queue, history)
             queue.append(t)
         # _move_and_skip_bracketed_text, reading Token._value (its property costs a call)
-        history.append(queue.pop(0))
-        if not queue:
+        if len(queue) == 1:  # the usual queue: the next token takes the moved one's place
+            history.append(queue[0])
             t = next(stream, None)
             if t is None:
+                queue.pop()
                 continue  # syntok returns itself here; its next step finds the stream empty: End
-            queue.append(t)
+            queue[0] = t
+        else:
+            history.append(queue.pop(0))
         if queue[0]._value in stops:
             if queue[0]._value in opening:
                 state._skip_bracketed_text()
