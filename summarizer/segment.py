@@ -148,6 +148,30 @@ def _stops() -> tuple[frozenset[str], frozenset[str]]:
 
 
 def sentences(stream: Iterator[Token]) -> Iterator[list[Token]]:
+    """``syntok.segmenter.segment(stream)``, by :func:`_own_states` where this syntok's states are the ones
+    it reads, else by syntok itself."""
+    if _states_fit():
+        return _own_states(stream)
+    from syntok import segmenter
+
+    return segmenter.segment(stream)
+
+
+@functools.cache
+def _states_fit() -> bool:
+    """Whether :func:`_inner` can read this syntok's states (private names; syntok is pinned, but a newer
+    one may be installed): on a paragraph that takes each path, it must cut where syntok does."""
+    from syntok import segmenter
+
+    sample = 'Mr. Smith (see the U.K. report above) said "no." (It was 5 p.m. Jan. 3.) Then: rain! No. 10 agreed'
+    try:
+        ours = [[t.offset for t in s] for s in _own_states(iter(tokens(sample)))]
+    except (AttributeError, TypeError):
+        return False
+    return ours == [[t.offset for t in s] for s in segmenter.segment(iter(tokens(sample)))]
+
+
+def _own_states(stream: Iterator[Token]) -> Iterator[list[Token]]:
     """``syntok.segmenter.segment(stream)``, faster: syntok's states, with its inner-word step run in a loop.
 
     Most tokens are words inside a sentence, where syntok's ``InnerToken`` state only moves one token

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from conftest import AP, BBC, lee_corpus
 
 from summarizer.load import load_inputs
@@ -173,3 +174,35 @@ def test_one_sentence_fast_path_is_syntoks_span() -> None:
     assert split_sentences("Ukraine war: 307 freed") == [(0, 22)]
     assert split_sentences("Russia and Ukraine swap 307 prisoners.") == [(0, 38)]
     assert split_sentences("   ") == [] and split_sentences("") == []
+
+
+def test_syntoks_own_segmenter_runs_where_our_state_loop_does_not_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The state loop reads syntok's private names: under a syntok whose states differ (a missing name, or
+    other cuts) segment.sentences falls back to syntok's own segmenter, with the same sentences."""
+    from syntok import segmenter
+    from syntok._segmentation_states import End
+
+    from summarizer import segment as seg
+
+    text = lee_corpus()[3]
+    expected = split_sentences(text)
+
+    def missing(state: object) -> object:
+        raise AttributeError("_State__queue")
+
+    def other_cuts(state: object) -> object:
+        return End(iter(()), [], [])
+
+    for broken in (missing, other_cuts):
+        monkeypatch.setattr(seg, "_inner", broken)
+        seg._states_fit.cache_clear()
+        try:
+            assert not seg._states_fit()
+            assert split_sentences(text) == expected
+            assert list(seg.sentences(iter(seg.tokens("One. Two.")))) == list(
+                segmenter.segment(iter(seg.tokens("One. Two.")))
+            )
+        finally:
+            seg._states_fit.cache_clear()
+    monkeypatch.undo()
+    assert seg._states_fit()
