@@ -44,7 +44,6 @@ _SENT_END = ".!?:\"“'‘(—–-"
 
 
 @functools.lru_cache(maxsize=65536)
-@functools.lru_cache(maxsize=65536)
 def _key(token: str) -> str:
     return normal(token).replace(".", "")
 

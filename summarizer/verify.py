@@ -299,7 +299,7 @@ def _name_stated(claim: str, start: int, end: int, texts: Iterable[str]) -> bool
     number in digits or in words ("Bali Nine"): a name is matched, not a figure."""
     if start not in _in_names(claim):
         return False
-    word = claim[:start].split()[-1]
+    word = re.findall(r"[A-Za-z]+", claim[:start])[-1]  # the name's word ("(Bali 9" -> Bali)
     digits = claim[start:end].strip()
     value = int(digits) if digits.isdigit() else -1
     spelled = CARDINALS[value] if 0 <= value < 20 else digits
