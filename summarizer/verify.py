@@ -101,10 +101,16 @@ def identifier_problems(claim: str, evidence: str) -> list[Problem]:
     return [Problem(part="identifier", detail=f"{w!r} is not in the cited text") for w in dict.fromkeys(unknown)][:5]
 
 
+_COMPOUND_TAIL = re.compile(r"-[A-Za-z'’-]+")
+
+
 def _without_figures(text: str) -> str:
-    """``text`` with its figures blanked: "3.45-mile" and "five-year" are the number check's, not words."""
+    """``text`` with its figures blanked: "3.45-mile" and "five-year" are the number check's, not words.
+    A compound a figure opens is left as its parts ("three-over-par" -> "over par"), as the evidence has them."""
     for q in reversed(_quantities(text)):
-        text = text[: q.start] + " " * (q.end - q.start) + text[q.end :]
+        tail = _COMPOUND_TAIL.match(text, q.end)
+        end = tail.end() if tail else q.end
+        text = text[: q.start] + " " * (q.end - q.start) + text[q.end : end].replace("-", " ") + text[end:]
     return text
 
 
@@ -191,17 +197,34 @@ def _spaced(text: str) -> str:
     return " ".join(text.split())
 
 
+def _body(text: str) -> str:
+    """``text`` with its spacing normalised and its edge punctuation and quotation marks dropped."""
+    return _spaced(text).strip(".,;:!?\"'“”‘’ ")
+
+
+def is_verbatim(claim: str, evidence: str) -> bool:
+    """Whether ``claim`` is ``evidence`` word for word (spacing and edge punctuation aside). Such a claim
+    passes every claim check by construction, so they are skipped; the premise is tested on every
+    sentence of the ABC texts (tests/test_verify.py::test_every_sentence_passes_its_own_checks)."""
+    body = _body(claim)
+    return body != "" and body == _body(evidence)
+
+
 def stating_evidence(claim: str, evidence: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     """The tightest evidence item that contains ``claim`` word for word (edge punctuation aside), if any."""
-    body = _spaced(claim).strip(".,;:!?\"'“”‘’ ")
+    body = _body(claim)
     if not body:
         return []
     stating = [item for item in evidence if _contains_words(_spaced(item[1]), body)]
     return [min(stating, key=lambda item: len(item[1]))] if stating else []
 
 
-def _in_word(ch: str) -> bool:
-    return ch != "" and (ch.isalnum() or ch in "'’-")
+def _in_word(ch: str, beyond: str) -> bool:
+    """Whether ``ch``, next to a match, continues a word. An apostrophe does only between letters ("don't"):
+    beside a space it is a quotation mark ("'The owner has come in")."""
+    if ch and ch in "'’":
+        return beyond.isalnum()
+    return ch != "" and (ch.isalnum() or ch == "-")
 
 
 def _contains_words(text: str, part: str) -> bool:
@@ -209,8 +232,9 @@ def _contains_words(text: str, part: str) -> bool:
     regex: a pattern per claim would cost a compile each."""
     start = text.find(part)
     while start >= 0:
-        before, after = text[start - 1 : start], text[start + len(part) : start + len(part) + 1]
-        if not _in_word(before) and not _in_word(after):
+        end = start + len(part)
+        before, after = text[start - 1 : start], text[end : end + 1]
+        if not _in_word(before, text[start - 2 : start - 1]) and not _in_word(after, text[end + 1 : end + 2]):
             return True
         start = text.find(part, start + 1)
     return False
@@ -255,8 +279,10 @@ def check_text(
         # A sentence the source states word for word is aligned with the item that states it: a hedge or a
         # negation in a neighbour it shares words with says nothing about it.
         best = stating_evidence(sentence, evidence) or best_evidence(sentence, evidence)
-        whole = [c for c in checks if c in ("identifier", "entity", "content")]
-        aligned = [c for c in checks if c in ("negation", "modality", "attribution", "role")]
+        # A sentence of the source itself: the checks of its words cannot fail (is_verbatim).
+        verbatim = len(best) == 1 and is_verbatim(sentence, best[0][1])
+        whole = [c for c in checks if c in ("identifier", "entity", "content") and not verbatim]
+        aligned = [c for c in checks if c in ("negation", "modality", "attribution", "role") and not verbatim]
         if whole:
             problems += claim_problems(sentence, [("source", context)], checks=whole)
         if aligned and best:
@@ -273,7 +299,9 @@ def counted_words(claim: str, end: int) -> list[str]:
     """
     rest = re.split(r"[.!?;:,]\s|[,;:()]", claim[end:], maxsplit=1)[0]
     out: list[str] = []
-    for w in words(rest.lstrip("-"))[:3]:
+    # A compound the figure opens ("five-a-side", "three-over-par") is read by its parts, as the evidence is.
+    parts = [w for w in words(rest.lstrip("-")) if "-" not in w] if rest.startswith("-") else words(rest)
+    for w in parts[:3]:
         if not is_content(w):
             break
         out.append(w)
@@ -386,6 +414,8 @@ def check_fact(text: str, sentence_ids: Sequence[int], doc: Document) -> FactVer
     if addresses_the_model(text) or any(addresses_the_model(s.text) for s in cited):
         detail = "cites text that addresses the model (possible prompt injection)"
         return _verdict([*problems, Problem(part="injection", detail=detail)])
+    if len(cited) == 1 and is_verbatim(text, cited[0].text):
+        return _verdict(problems)  # the cited sentence itself: no claim check can fail (is_verbatim)
     problems += claim_problems(text, [(f"sentence {s.id}", s.text) for s in cited], context=_memo(doc).context)
     return _verdict(problems)
 
