@@ -307,11 +307,11 @@ def offline_pipeline(paths: list[Path]) -> dict[str, float]:
     s = clock()
     brief = build_brief_sync(kept, results, None, prompts, Options(narrative=False))
     t["cluster+merge"] = clock() - s
-    restore_collector(collector)  # as run.run_brief does before it renders
     with tempfile.TemporaryDirectory() as out:
         s = clock()
         write_brief(brief, {a.id: a for a in loaded.articles}, Path(out))
         t["render"] = clock() - s
+    restore_collector(collector)  # as run.run_brief does once the brief is written
     return t
 
 

@@ -297,12 +297,14 @@ def test_the_next_article_is_segmented_while_a_call_is_out(tmp_path: Path, monke
 
 
 def test_a_run_sets_the_collector_for_a_batch_and_puts_it_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """While articles are processed the loaded objects are frozen and young objects are collected every
-    BATCH_GC_YOUNG allocations; after the run the caller's collector is as it was, on success and on error."""
+    """While articles are processed and the brief is written the loaded objects are frozen, young objects are
+    collected every BATCH_GC_YOUNG allocations and the whole heap after BATCH_GC_OLD middle passes; after
+    the run the caller's collector is as it was, on success and on error."""
     import gc
 
+    import summarizer.render
     import summarizer.segment
-    from summarizer.run import BATCH_GC_YOUNG
+    from summarizer.run import BATCH_GC_OLD, BATCH_GC_YOUNG
 
     paths = write_lee(tmp_path / "lee", 2)
     real = summarizer.segment.segment
@@ -313,17 +315,28 @@ def test_a_run_sets_the_collector_for_a_batch_and_puts_it_back(tmp_path: Path, m
         return real(*args, **kwargs)
 
     monkeypatch.setattr(summarizer.segment, "segment", segment)
+    real_write = summarizer.render.write_brief
+
+    def write_brief(*args: Any, **kwargs: Any) -> Any:  # the brief is written under the batch's collector too
+        during.append((gc.get_threshold(), gc.get_freeze_count()))
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(summarizer.render, "write_brief", write_brief)
     before = gc.get_threshold()
-    assert before[0] != BATCH_GC_YOUNG and gc.get_freeze_count() == 0
+    assert before[0] != BATCH_GC_YOUNG and before[2] != BATCH_GC_OLD and gc.get_freeze_count() == 0
     with ScriptedEndpoint(well_behaved) as ep:
         code, _ = brief(paths, ep.base_url, tmp_path / "out", use_cache=False)
-    assert code == 0 and during
-    assert all(t == (BATCH_GC_YOUNG, *before[1:]) and frozen > 0 for t, frozen in during)
+    assert code == 0 and len(during) == 3  # two articles segmented, one brief written
+    assert all(t == (BATCH_GC_YOUNG, before[1], BATCH_GC_OLD) and frozen > 0 for t, frozen in during)
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("segmenter broke")
 
+    monkeypatch.setattr(summarizer.render, "write_brief", broken)
+    with ScriptedEndpoint(well_behaved) as ep, pytest.raises(RuntimeError):
+        brief(paths, ep.base_url, tmp_path / "out3", use_cache=False)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
     monkeypatch.setattr(summarizer.segment, "segment", broken)
     with ScriptedEndpoint(well_behaved) as ep, pytest.raises(RuntimeError):
         brief(paths, ep.base_url, tmp_path / "out2", use_cache=False)
