@@ -327,6 +327,28 @@ def evaluate_subset(cases: Sequence[dict[str, Any]]) -> dict[str, float]:
     return {"yield": kept / max(1, n_ok), "catch": caught / max(1, n_err), "correct": n_ok, "error": n_err}
 
 
+def own_checks(rows: Sequence[Row]) -> None:
+    """The premise of ``verify.is_verbatim`` on these articles: every sentence, as a fact citing itself,
+    through the full claim checks (and the fact's length limit). Failures by part."""
+    from summarizer import verify
+
+    n, failed = 0, Counter[str]()
+    for k, text in enumerate(dict.fromkeys(r.doc for r in rows)):
+        doc = document(text, f"a{k}")
+        context = " ".join(s.text for s in doc.sentences if not verify.addresses_the_model(s.text))
+        for s in doc.sentences:
+            if verify.addresses_the_model(s.text):
+                continue
+            n += 1
+            parts = {p.part for p in verify.claim_problems(s.text, [("s", s.text)], context=context)}
+            parts |= {"length"} if len(s.text) > verify.MAX_FACT_CHARS else set()
+            failed.update(parts or {"none"})
+    bad = {k: v for k, v in failed.items() if k != "none"}
+    print(f"\neach of the articles' {n:,} sentences as a fact citing itself, full checks: "
+          f"{n - failed['none']:,} fail {bad or ''} (a sentence over the {verify.MAX_FACT_CHARS}-character limit "
+          f"of a fact is refused for that alone; any other part would break verify.is_verbatim's premise)")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DATA)
@@ -344,6 +366,7 @@ def main() -> None:
         return
     print(f"{len(rows)} summaries ({sum(r.correct for r in rows)} judged correct) from {args.data}")
     report(run(rows, args.examples))
+    own_checks(rows)
 
 
 if __name__ == "__main__":
