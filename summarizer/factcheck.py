@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 
 from summarizer.quantities import Evidence, Finding, check_support
 from summarizer.text import MARKER
-from summarizer.verify import CLAIM_CHECKS, Part, Problem, check_text
+from summarizer.verify import CLAIM_CHECKS, Part, Problem, check_text, name_stated
 
 _FENCE_RE = re.compile(r"^\s*(```|~~~)")
 _HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})\s+")
@@ -170,6 +170,7 @@ def verify_summary(
     checked = supported = 0
     issues: list[SummaryIssue] = []
     sentences: list[SentenceReport] = []
+    texts = [ev.text for ev in evidence]
     for block, heading in summary_blocks(summary):
         for s, e in split(block):
             sentence = block[s:e]
@@ -179,7 +180,8 @@ def verify_summary(
                 if heading and f.quantity.kind in _NOT_IN_HEADINGS:
                     continue
                 checked += 1
-                if f.supported:
+                # A number that is part of a name ("Bali 9") is the name's, as the verify stage reads it.
+                if f.supported or name_stated(sentence, f.quantity.start, f.quantity.end, texts):
                     supported += 1
                 else:
                     issues.append(SummaryIssue(sentence=sentence, finding=f))

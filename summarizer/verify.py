@@ -322,7 +322,7 @@ def _in_names(text: str) -> frozenset[int]:
     return frozenset(m.start(1) for m in NAME_NUMBER_RE.finditer(text))
 
 
-def _name_stated(claim: str, start: int, end: int, texts: Iterable[str]) -> bool:
+def name_stated(claim: str, start: int, end: int, texts: Iterable[str]) -> bool:
     """Whether a number that is part of a name ("Bali 9", "Ligue 1") is in the evidence as that name, its
     number in digits or in words ("Bali Nine"): a name is matched, not a figure."""
     if start not in _in_names(claim):
@@ -346,7 +346,7 @@ def number_problems(claim: str, evidence: Sequence[tuple[str, str]]) -> tuple[li
     problems = [
         f.reason or f"{f.quantity.text!r} is not supported"
         for f in report.unsupported
-        if not _name_stated(claim, f.quantity.start, f.quantity.end, texts.values())
+        if not name_stated(claim, f.quantity.start, f.quantity.end, texts.values())
     ]
     used: list[str] = []
     for f in report.findings:

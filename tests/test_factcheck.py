@@ -87,3 +87,13 @@ def test_a_summary_that_swaps_who_did_what_fails_its_role_check() -> None:
     report = verify_summary("Russia freed 307 Ukrainian prisoners on Saturday.", sources)
     assert not report.ok and report.sentences[0].failed == ["role"]
     assert "role" in report.model_dump(mode="json")["checks"]
+
+
+def test_a_number_in_a_name_is_read_as_the_verify_stage_reads_it() -> None:
+    """Real CNN text: "Bali 9 pair" where the article says "Bali Nine pair" was flagged by `summarizer verify`
+    ("you wrote 9; sentence 11 says six") though the verify stage accepts it."""
+    sources = [("a.txt", "The firing squad executed the Bali Nine pair and six other drug traffickers. Six were shot.")]
+    for only in (None, "numbers"):
+        report = verify_summary("The firing squad executed the Bali 9 pair.", sources, only=only)
+        assert report.ok and report.numbers_checked == report.supported == 1, format_report(report)
+        assert not verify_summary("The firing squad executed the Bali 8 pair.", sources, only=only).ok
