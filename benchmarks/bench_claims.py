@@ -110,10 +110,14 @@ def _terms(text: str) -> frozenset[str]:
     )
 
 
-def _states_figure(claim_q: Any, text: str) -> bool:
+def _states_figure(claim_q: Any, text: str, claim: str = "") -> bool:
     from summarizer.quantities import cached_quantities, relation
+    from summarizer.quantities.report import match_minute
 
-    return any(relation(claim_q, q) in ("same", "equivalent") for q in cached_quantities(text))
+    if any(relation(claim_q, q) in ("same", "equivalent") for q in cached_quantities(text)):
+        return True
+    sheet = match_minute(claim_q, claim, [("s", text)]) if claim else None  # a scorer's minute, from the match sheet
+    return bool(sheet and sheet.theirs)
 
 
 def best_citations(claim: str, doc: Document) -> list[int]:
@@ -135,9 +139,9 @@ def best_citations(claim: str, doc: Document) -> list[int]:
     for q in cached_quantities(claim):
         if len(cited) >= 3:
             break
-        if any(_states_figure(q, doc.sentences[i].text) for i in cited):
+        if any(_states_figure(q, doc.sentences[i].text, claim) for i in cited):
             continue
-        stating = [(score, sid) for score, sid in scored if _states_figure(q, doc.sentences[-sid].text)]
+        stating = [(score, sid) for score, sid in scored if _states_figure(q, doc.sentences[-sid].text, claim)]
         if stating:
             cited.append(-stating[0][1])
     for pair in sorted(scores(claim)):  # and the sentence giving the score ("beat Stoke 2-1")

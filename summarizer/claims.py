@@ -229,6 +229,15 @@ def _negation(text: str) -> re.Match[str] | None:
     return _NEG.search(text)
 
 
+# "No-one has invested more in Thiago than Guardiola" says "Guardiola has invested more than anyone": a negative
+# subject of a comparative negates no verb when the claim compares with everyone.
+_NONE_MORE = re.compile(
+    r"(?i)\b(?:no[- ]?one|nobody|none|nothing)\b[^.;:]{0,60}?\b(?:more|less|fewer|better|worse|[a-z]{3,}er)\b"
+    r"[^.;:]{0,60}?\bthan\b"
+)
+_THAN_ANY = re.compile(r"(?i)\bthan\s+(?:any(?:one|body|thing|\s+other)?|every(?:one|body|thing))\b")
+
+
 def negation_problems(claim: str, cited: str, context: str = "", items: Sequence[str] = ()) -> list[str]:
     """A negation the claim adds (unless the cited text or the article states that negated phrase word for
     word), or one of the cited text's it drops from a verb the claim states. ``items`` are the cited sentences
@@ -240,6 +249,8 @@ def negation_problems(claim: str, cited: str, context: str = "", items: Sequence
     if claim_neg:
         return []
     claim_lemmas = _vocabulary(claim)[1]
+    if _THAN_ANY.search(claim):
+        cited, items = _NONE_MORE.sub(" ", cited), [_NONE_MORE.sub(" ", t) for t in items]
     dropped = {w for w in _governed(cited, _STRICT_NEG) if w in claim_lemmas}
     if dropped and len(items) > 1:
 
@@ -328,6 +339,7 @@ _SPEAKER_AFTER = re.compile(
     rf"\baccording\s+to\s+(?:the\s+)?({_NAME})|[,\"”’]\s*{_SAY}\s+(?:the\s+)?({_NAME})\s*(?=[.,;]|$)"
 )
 _SPEECH = re.compile(rf"\b(?:according\s+to|{_SAY})\b")
+_CLAUSE_END = re.compile(r"[.!?][\"”’']?\s+")
 
 
 @functools.lru_cache(maxsize=16384)
@@ -342,6 +354,11 @@ def speakers(text: str) -> list[list[str]]:
         for m in rx.finditer(text):
             name = m.group(m.lastindex or 1)
             start = m.start(m.lastindex or 1)
+            # A name runs across full stops ("U.S."), so one sentence's end may lead it: "… La Liga. They say".
+            cut = [e for e in _CLAUSE_END.finditer(name)]
+            if rx is _SPEAKER_BEFORE and cut:
+                start += cut[-1].end()
+                name = name[cut[-1].end() :]
             span = [_key(t) for t in _TOKEN.findall(name) if is_proper(t)]
             span = [t for t in span if t not in _HONORIFICS and t not in STOP_WORDS]
             # "The Frenchman says": a description, like "the striker"; "the Kremlin said" names its speaker.
@@ -352,12 +369,18 @@ def speakers(text: str) -> list[list[str]]:
     return out
 
 
+def _subject_window(text: str, at: int) -> str:
+    """The 40 characters before a speech verb, from its own sentence only: in "… top of La Liga. They say",
+    "La Liga" is not who says."""
+    window = text[max(0, at - 40) : at]
+    ends = list(_CLAUSE_END.finditer(window))
+    return window[ends[-1].end() :] if ends else window
+
+
 def _names_a_speaker(text: str) -> bool:
     """Whether a speech verb of ``text`` has a name in its subject ("Ukraine's air force said"), unlike "the
     council said" or "they say"."""
-    return bool(speakers(text)) or any(
-        entity_spans(text[max(0, m.start() - 40) : m.start()]) for m in _SPEECH.finditer(text)
-    )
+    return bool(speakers(text)) or any(entity_spans(_subject_window(text, m.start())) for m in _SPEECH.finditer(text))
 
 
 def attribution_problems(claim: str, cited: str) -> list[str]:

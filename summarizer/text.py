@@ -39,7 +39,8 @@ STOP_WORDS = wordset(
     shall should so if when where what how why because since during across between near both including said
     says say told according just very only even much many own same too yet here now still already being upon
     against among off down again further once am through throughout within without towards toward around
-    behind beyond along amid despite"""
+    behind beyond along amid despite anyone anybody anything everyone everybody everything someone somebody
+    something else ever"""
 )
 CARDINALS = wordlist(
     """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen

@@ -97,7 +97,7 @@ def identifier_problems(claim: str, evidence: str) -> list[Problem]:
     # A score ("3-2") is no quantity, but it is just as checkable: the evidence must give it (either way round).
     # (The evidence, a whole article for a headline, is read for scores only when the claim gives one.)
     claimed = scores(claim)
-    unknown += [f"{lo}-{hi}" for lo, hi in sorted(claimed - scores(evidence))] if claimed else []
+    unknown += [f"{hi}-{lo}" for lo, hi in sorted(claimed - scores(evidence))] if claimed else []  # "1-0", as written
     return [Problem(part="identifier", detail=f"{w!r} is not in the cited text") for w in dict.fromkeys(unknown)][:5]
 
 

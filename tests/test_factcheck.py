@@ -97,3 +97,20 @@ def test_a_number_in_a_name_is_read_as_the_verify_stage_reads_it() -> None:
         report = verify_summary("The firing squad executed the Bali 9 pair.", sources, only=only)
         assert report.ok and report.numbers_checked == report.supported == 1, format_report(report)
         assert not verify_summary("The firing squad executed the Bali 8 pair.", sources, only=only).ok
+
+
+def test_a_scorers_minute_is_checked_against_the_match_sheet() -> None:
+    """Real Daily Mail match report: the minutes are only in the sheet, which the segmenter splits at its
+    semicolons. `summarizer verify` flagged "in the 78th minute" ("sentence 63 says 83rd")."""
+    article = (
+        "Charlie Austin added a third goal for the visitors. Benteke then completed his hat-trick. "
+        "Goals: Phillips 7; Hill 55; Austin 78 . Booked: Sandro, Kranjcar, Austin ."
+    )
+    sources = [("a.txt", article)]
+    for only in (None, "numbers"):
+        report = verify_summary("Charlie Austin added a third goal for the visitors in the 78th minute.", sources,
+                                only=only)  # fmt: skip
+        assert report.ok and report.supported == 1, format_report(report)
+        wrong = verify_summary("Charlie Austin added a third goal for the visitors in the 55th minute.", sources,
+                               only=only)  # fmt: skip
+        assert not wrong.ok and wrong.issues[0].finding.reason.endswith("Austin 78"), format_report(wrong)

@@ -153,6 +153,14 @@ def test_negation() -> None:
     ]
 
 
+def test_a_negative_subject_of_a_comparative_is_a_superlative() -> None:
+    """Real CNN/DailyMail: "no-one has invested more in Thiago than Guardiola" was read as negating "invested"."""
+    cited = ["And no-one has invested more in Thiago than Guardiola, which is why United had no chance of signing him."]
+    assert parts("Pep Guardiola has invested more in Thiago than anyone else.", cited) == []
+    assert "negation" in parts("Pep Guardiola has invested in Thiago.", ["No-one has invested in Thiago."])
+    assert "negation" in parts("Guardiola has invested more in Thiago than anyone.", ["No-one has invested in Thiago."])
+
+
 def test_modality() -> None:
     cited = ["The border crossing may close on Monday."]
     assert parts("The border crossing could close on Monday.", cited) == []
@@ -165,6 +173,20 @@ def test_attribution() -> None:
     got = claim_problems("Russia said it shot down six ballistic missiles.", [("s0", AIR_FORCE)],
                          context=f"{AIR_FORCE} {MINISTRY}")  # fmt: skip
     assert [p.part for p in got] == ["attribution"] and "russia" in got[0].detail
+
+
+def test_a_speaker_is_read_from_the_speech_verbs_own_sentence() -> None:
+    """Real CNN/DailyMail: in "… at the top of La Liga. They say that if Real win …", "La Liga" was read as who
+    says, so "…, says Marca" (the paper the sentence before names) failed attribution."""
+    cited = [
+        "Also in Spain, Marca look at Real Madrid's quest to overhaul their rivals at the top of La Liga.",
+        "They say that if Real win their final 10 games to take a total of 94 points, they can win the title.",
+    ]
+    assert parts("Real Madrid can win La Liga if they win their final 10 games, says Marca.", cited) == []
+    named = [cited[0], "Mundo Deportivo say that if Real win their final 10 games to take 94 points, they win it."]
+    got = claim_problems("Real Madrid can win La Liga if they win their final 10 games, says Marca.",
+                         [(f"s{i}", t) for i, t in enumerate(named)])  # fmt: skip
+    assert [p.part for p in got] == ["attribution"] and "marca" in got[0].detail
 
 
 def test_role() -> None:
@@ -288,9 +310,38 @@ def test_a_score_must_be_the_evidences_and_a_match_minute_is_an_ordinal() -> Non
     cited = ["QPR's Clint Hill scored just after half-time to make it 2-2 in a 2-2 draw."]
     assert parts("Clint Hill scored just after half-time to make it 2 - 2.", cited) == []
     assert parts("Clint Hill scored just after half-time to make it 3 - 2.", cited) == ["identifier"]
+    # The score is named as a report writes it, the winner's first ("1-0", not "0-1").
+    got = claim_problems("Chelsea beat QPR 1 - 0 at Loftus Road.", [("s0", "Chelsea beat QPR at Loftus Road.")])
+    assert [p.detail for p in got] == ["'1-0' is not in the cited text"]
     winner = ["Cesc Fabregas scored an 87 minute winner at Loftus Road."]
     assert parts("Cesc Fabregas scored an 87th minute winner at Loftus Road.", winner) == []
     assert parts("Cesc Fabregas scored an 88th minute winner at Loftus Road.", winner) == ["number"]
+
+
+def test_a_match_minute_is_read_from_the_goals_list_of_a_match_sheet() -> None:
+    """Real Daily Mail match reports give the scorers' minutes only in the sheet ("Goals: Wells 12, Vaughan 30");
+    a summary's "in the 30th minute" was rejected ("sentence 21 says 13th")."""
+    from summarizer.quantities import check_support_texts
+
+    sheet = ["Huddersfield (4-4-2): Smithies; Wells (Edgar 83), Vaughan (Lolley 90) Goals: Wells 12, Vaughan 30."]
+    told = ["James Vaughan doubled the lead for the home side.", "Nahki Wells gave Huddersfield the lead."]
+    assert parts("James Vaughan doubled the lead for the home side in the 30th minute.", [told[0], *sheet]) == []
+    assert parts("Nahki Wells gave Huddersfield the lead after 12 minutes.", [told[1], *sheet]) == []
+    assert "number" in parts("James Vaughan doubled the lead for the home side in the 30th minute.", told[:1])
+    report = check_support_texts("Vaughan doubled the lead in the 30th minute.", [("s21", sheet[0])])
+    assert report.findings[0].how == "derived" and "Vaughan 30" in report.findings[0].reason
+    assert report.findings[0].matched[0].evidence == "s21"  # the sheet is the figure's evidence
+    # Another scorer's minute, a scorer the sheet does not list, or a substitution's minute is no goal.
+    wrong = check_support_texts("Wells doubled the lead in the 30th minute.", [("s21", sheet[0])])
+    assert not wrong.ok and wrong.findings[0].reason == "you wrote 30th; the goals list of s21: Wells 12"
+    assert "number" in parts("Butterfield doubled the lead in the 30th minute.", sheet)
+    assert "number" in parts("Edgar came on in the 83rd minute.", sheet)
+    # The segmenter splits a sheet at its semicolons: the list is read across the items it cites.
+    third = "Charlie Austin added a third goal for the visitors."
+    split = ["Goals: Phillips 7;", "Hill 55;", "Austin 78 ."]
+    assert parts(f"{third[:-1]} in the 78th minute.", [third, *split]) == []
+    assert "number" in parts(f"{third[:-1]} in the 78th minute.", [third, split[2]])
+    assert "number" in parts("Clint Hill scored in the 78th minute.", ["Clint Hill scored.", *split])
 
 
 def test_derived_forms_support_content() -> None:

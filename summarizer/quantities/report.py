@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -133,6 +133,14 @@ def check_support_texts(
                 findings.append(Finding(quantity=q, supported=True, how="derived",
                                         reason=f"{q.text} = counted in {label}: {', '.join(items)}"))  # fmt: skip
                 continue
+        sheet = match_minute(q, claim, evidence)
+        listed_at = f"the goals list of {sheet.label}: {sheet.scorer} {', '.join(sheet.minutes)}" if sheet else ""
+        if sheet and sheet.theirs:
+            at = [Candidate(evidence=lbl, quantity=e) for lbl, _k, e in ev_q
+                  if lbl == sheet.label and e.kind == "count" and str(round(e.value)) == sheet.minute][:1]  # fmt: skip
+            findings.append(Finding(quantity=q, supported=True, how="derived", matched=at,
+                                    reason=f"{q.text} = {listed_at}"))  # fmt: skip
+            continue
         same_kind = [(lbl, e) for lbl, _k, e in ev_q if e.kind == q.kind]
         pool = same_kind or [(lbl, e) for lbl, _k, e in ev_q if e.kind not in TOKEN_KINDS or e.kind == q.kind]
         pool.sort(key=lambda t: _distance(q, t[1]))
@@ -145,8 +153,10 @@ def check_support_texts(
             cands.append(Candidate(evidence=lbl, quantity=e))
             if len(cands) == 3:
                 break
+        # The scorer is listed at other minutes: say so, not the nearest other figure.
+        reason = f"you wrote {q.text}; {listed_at}" if sheet else _reason(q, cands)
         findings.append(Finding(quantity=q, supported=False, how="unsupported", candidates=cands,
-                                reason=_reason(q, cands)))  # fmt: skip
+                                reason=reason))  # fmt: skip
     return SupportReport(findings=findings)
 
 
@@ -227,3 +237,61 @@ def enumerated(q: Quantity, claim: str, evidence: Sequence[tuple[str, str]]) -> 
         if len(ordinals) == n:
             return label, sorted(ordinals)
     return None
+
+
+# A match sheet's goals ("Goals: Wells 12, Vaughan 30", "Goals: Benteke 10, 33, 83 (pen)"): each scorer's minutes.
+_GOALS_RE = re.compile(r"\bGoals?[ \t]*:[ \t]*")
+_GOALS_END = re.compile(r"\.(?:\s|$)|\b[A-Z][a-z]+(?:[ \t][a-z]+)?[ \t]*:")
+_MINUTES = r"\d{1,3}(?:[ \t]*\+[ \t]*\d{1,2})?(?:[ \t]*\(?(?:pen|og|p)\)?)?"
+_SCORER_RE = re.compile(rf"([A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*)*)[ \t]+({_MINUTES}(?:[ \t]*,[ \t]*{_MINUTES})*)")
+_MINUTE_AFTER_RE = re.compile(r"[ \t]*-?[ \t]*minutes?\b")
+_AFTER_BEFORE_RE = re.compile(r"(?i)\b(?:after|in)[ \t]+(?:just[ \t]+|only[ \t]+)?$")
+
+
+def goals_listed(text: str) -> dict[str, list[str]]:
+    """Scorer (lower-cased words of the name) -> the minutes the goals list of ``text`` gives ({} for none)."""
+    out: dict[str, list[str]] = {}
+    for g in _GOALS_RE.finditer(text):
+        end = _GOALS_END.search(text, g.end())
+        region = text[g.end() : end.start() if end else g.end() + 300]
+        for m in _SCORER_RE.finditer(region):
+            minutes = [re.match(r"\d+", p.strip()).group(0) for p in m.group(2).split(",")]  # type: ignore[union-attr]
+            out.setdefault(m.group(1).lower(), []).extend(minutes)
+    return out
+
+
+class MatchSheet(NamedTuple):
+    label: str  # the evidence item holding the goals list
+    scorer: str
+    theirs: bool  # whether the claim's minute is one of the scorer's
+    minutes: list[str]
+    minute: str  # the claim's
+
+
+def match_minute(q: Quantity, claim: str, evidence: Sequence[tuple[str, str]]) -> MatchSheet | None:
+    """A match minute ("in the 30th minute", "after 12 minutes") checked against a goals list of the evidence
+    that names the claim's scorer; None when no goals list names one."""
+    if q.kind == "ordinal" and _MINUTE_AFTER_RE.match(claim, q.end):
+        minute = str(int(q.value))
+    elif q.kind == "measure" and q.unit == "minute" and _AFTER_BEFORE_RE.search(claim[max(0, q.start - 12) : q.start]):
+        minute = str(round(q.value / 60))  # a measure's value is in seconds
+    else:
+        return None
+    named = {w.lower() for w in re.findall(r"[A-Z][\w'’-]+", claim)}
+    runs: list[tuple[str, str]] = []  # a list the segmenter split at its semicolons, joined back
+    for label, text in evidence:
+        if runs and runs[-1][1].rstrip().endswith(";"):
+            runs[-1] = (runs[-1][0], f"{runs[-1][1]} {text}")
+        else:
+            runs.append((label, text))
+    found = None
+    for label, text in runs:
+        if "oal" not in text:
+            continue  # no goals list: the regex need not run
+        for scorer, minutes in goals_listed(text).items():
+            if named.isdisjoint(scorer.split()):
+                continue
+            if minute in minutes:
+                return MatchSheet(label, scorer.title(), True, minutes, minute)
+            found = found or MatchSheet(label, scorer.title(), False, minutes, minute)
+    return found
