@@ -355,7 +355,7 @@ def speakers(text: str) -> list[list[str]]:
             name = m.group(m.lastindex or 1)
             start = m.start(m.lastindex or 1)
             # A name runs across full stops ("U.S."), so one sentence's end may lead it: "… La Liga. They say".
-            cut = [e for e in _CLAUSE_END.finditer(name)]
+            cut = list(_CLAUSE_END.finditer(name))
             if rx is _SPEAKER_BEFORE and cut:
                 start += cut[-1].end()
                 name = name[cut[-1].end() :]
