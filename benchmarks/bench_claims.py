@@ -229,15 +229,17 @@ def run(rows: Sequence[Row], limit_print: int = 0) -> dict[str, Any]:
                     reasons.update({r.split(":")[0] for r in verdict.reasons})
                     if len(examples) < limit_print:
                         examples.append(f"{case.sentence}\n   cites {case.cited}: {verdict.reasons}")
-        if row.correct and _DIGITS.search(row.summary):
+        if _DIGITS.search(row.summary):
             sources = [("article.txt", row.doc)]
             flags = {
                 "new": not factcheck.verify_summary(row.summary, sources).ok,
                 "numbers": not factcheck.verify_summary(row.summary, sources, only="numbers").ok,
                 "old": not old_factcheck.verify_summary(row.summary, sources).ok,
             }
+            pre = "" if row.correct else "wrong:"  # summaries people judged wrong: flagging them is the catch
             for k, flagged in flags.items():
-                whole[k].update({"n": 1, f"n:{row.origin}": 1, "flagged": flagged, f"flagged:{row.origin}": flagged})
+                whole[k].update({f"{pre}n": 1, f"{pre}n:{row.origin}": 1, f"{pre}flagged": flagged,
+                                 f"{pre}flagged:{row.origin}": flagged})  # fmt: skip
     return {"passed": passed, "totals": totals, "reasons": reasons, "whole": whole, "examples": examples,
             "sweep": sweep}  # fmt: skip
 
@@ -271,6 +273,10 @@ def report(res: dict[str, Any]) -> None:
     print(f"{'':24} {'all':>18} {'xsum':>18} {'cnndm':>18}")
     for k, name in (("new", "all checks (new)"), ("numbers", "--only numbers (new)"), ("old", "before #12")):
         cells = [pct(w[k]["flagged" + o], w[k]["n" + o]) for o in ("", ":xsum", ":cnndm")]
+        print(f"  {name:22}", *(f"{c:>18}" for c in cells))
+    print(f"and on {w['new']['wrong:n']} summaries people judged wrong, holding a number (the whole-summary catch):")
+    for k, name in (("new", "all checks (new)"), ("numbers", "--only numbers (new)"), ("old", "before #12")):
+        cells = [pct(w[k]["wrong:flagged" + o], w[k]["wrong:n" + o]) for o in ("", ":xsum", ":cnndm")]
         print(f"  {name:22}", *(f"{c:>18}" for c in cells))
     print("\ncontent threshold (share of a claim's content lemmas in its cited sentences), new verifier:")
     n_ok = sum(c for c, _, _, _ in res["sweep"])

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 
 from summarizer.quantities import Evidence, Finding, check_support
 from summarizer.text import MARKER
-from summarizer.verify import CLAIM_CHECKS, Part, Problem, check_text, name_stated
+from summarizer.verify import CLAIM_CHECKS, Part, Problem, check_text, counted_mismatch, name_stated
 
 _FENCE_RE = re.compile(r"^\s*(```|~~~)")
 _HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})\s+")
@@ -171,6 +171,7 @@ def verify_summary(
     issues: list[SummaryIssue] = []
     sentences: list[SentenceReport] = []
     texts = [ev.text for ev in evidence]
+    by_label = dict(pairs)
     for block, heading in summary_blocks(summary):
         for s, e in split(block):
             sentence = block[s:e]
@@ -180,7 +181,12 @@ def verify_summary(
                 if heading and f.quantity.kind in _NOT_IN_HEADINGS:
                     continue
                 checked += 1
-                # A number that is part of a name ("Bali 9") is the name's, as the verify stage reads it.
+                # As the verify stage reads figures: a count counts what the source's does ("13 injured" is not
+                # "13 killed"), and a number that is part of a name ("Bali 9") is the name's.
+                other = counted_mismatch(sentence, f, by_label) if f.supported else None
+                if other:
+                    f = f.model_copy(update={"supported": False, "how": "unsupported", "reason": other,
+                                             "candidates": f.matched, "matched": []})  # fmt: skip
                 if f.supported or name_stated(sentence, f.quantity.start, f.quantity.end, texts):
                     supported += 1
                 else:

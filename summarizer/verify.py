@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import re
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -40,7 +40,7 @@ from summarizer.models import (
     Sentence,
     Usage,
 )
-from summarizer.quantities import FIGURE_KINDS, cached_quantities, check_support_texts, relation, scores
+from summarizer.quantities import FIGURE_KINDS, Finding, cached_quantities, check_support_texts, relation, scores
 from summarizer.quantities.lexicon import NAME_NUMBER_RE
 from summarizer.text import (
     CARDINALS,
@@ -353,21 +353,28 @@ def number_problems(claim: str, evidence: Sequence[tuple[str, str]]) -> tuple[li
         if not f.supported:
             continue
         used += [c.evidence for c in f.matched]
-        # Money, percentages and measures carry their unit; years, dates and times count nothing.
-        # An age counts years, whatever noun follows it.
-        if f.how == "derived" or f.quantity.kind != "count" or f.quantity.unit == "age":
-            continue
-        nouns = counted_words(claim, f.quantity.end)
-        if not nouns or f.quantity.start in _in_names(claim):
-            continue
-        noun = " ".join(nouns)
-        counted = {lemma(w) for w in nouns}
-        # Any evidence item stating the same figure may say what it counts (a figure can occur twice).
-        if not any(counted & content_words(text) and _states(text, f.quantity) for text in texts.values()):
-            where = [c.evidence for c in f.matched]
-            said = "; ".join(f"{label} says {texts.get(label, '')[:90]!r}" for label in where[:2])
-            problems.append(f"you wrote {f.quantity.text} {noun}, but {said}")
+        other = counted_mismatch(claim, f, texts)
+        if other:
+            problems.append(other)
     return problems, used
+
+
+def counted_mismatch(claim: str, f: Finding, texts: Mapping[str, str]) -> str | None:
+    """Why a count the evidence supports by value counts something else there ("injured 13 others" from
+    "killed 13 civilians"), or None. ``texts`` maps evidence labels to their text."""
+    # Money, percentages and measures carry their unit; years, dates and times count nothing.
+    # An age counts years, whatever noun follows it.
+    if f.how == "derived" or f.quantity.kind != "count" or f.quantity.unit == "age":
+        return None
+    nouns = counted_words(claim, f.quantity.end)
+    if not nouns or f.quantity.start in _in_names(claim):
+        return None
+    counted = {lemma(w) for w in nouns}
+    # Any evidence item stating the same figure may say what it counts (a figure can occur twice).
+    if any(counted & content_words(text) and _states(text, f.quantity) for text in texts.values()):
+        return None
+    said = "; ".join(f"{c.evidence} says {texts.get(c.evidence, '')[:90]!r}" for c in f.matched[:2])
+    return f"you wrote {f.quantity.text} {' '.join(nouns)}, but {said}"
 
 
 # Text that talks to the model rather than reporting news. It is never evidence: a verbatim quote of

@@ -114,3 +114,16 @@ def test_a_scorers_minute_is_checked_against_the_match_sheet() -> None:
         wrong = verify_summary("Charlie Austin added a third goal for the visitors in the 55th minute.", sources,
                                only=only)  # fmt: skip
         assert not wrong.ok and wrong.issues[0].finding.reason.endswith("Austin 78"), format_report(wrong)
+
+
+def test_a_count_must_count_what_the_source_counts_as_in_the_verify_stage() -> None:
+    """`summarizer verify` once checked a figure's value alone, so "injured 13 others" passed against "killed 13
+    civilians" there while the verify stage rejected it: one rule for both now."""
+    sources = [("a.txt", "The strike killed 13 civilians on Sunday. Rescue teams worked through the night.")]
+    assert verify_summary("The strike killed 13 civilians on Sunday.", sources).ok
+    for only in (None, "numbers"):
+        report = verify_summary("The strike injured 13 soldiers on Sunday.", sources, only=only)
+        assert not report.ok and report.supported == 0 and report.numbers_checked == 1, format_report(report)
+        (issue,) = report.issues
+        assert issue.finding.reason.startswith("you wrote 13 soldiers, but a.txt sentence 1 says")
+        assert "13 soldiers" in format_report(report) and report.sentences[0].failed[0] == "number"
