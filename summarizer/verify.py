@@ -292,12 +292,13 @@ def check_text(
 
 
 def counted_words(claim: str, end: int) -> list[str]:
-    """The content words right after a figure, up to a stop word or a comma: what it counts.
+    """The content words right after a figure, up to a stop word, a comma, a citation marker or a dash: what
+    it counts.
 
-    "105 African migrants" counts migrants (either word may match); "Pippa, 31, looked" and "turned 25 on
-    Saturday" count nothing.
+    "105 African migrants" counts migrants (either word may match); "Pippa, 31, looked", "turned 25 on
+    Saturday" and "at least 15 [2] — latest report" count nothing.
     """
-    rest = re.split(r"[.!?;:,]\s|[,;:()]", claim[end:], maxsplit=1)[0]
+    rest = re.split(r"[.!?;:,]\s|[,;:()\[—–]", claim[end:], maxsplit=1)[0]
     out: list[str] = []
     # A compound the figure opens ("five-a-side", "three-over-par") is read by its parts, as the evidence is.
     parts = [w for w in words(rest.lstrip("-")) if "-" not in w] if rest.startswith("-") else words(rest)

@@ -127,3 +127,12 @@ def test_a_count_must_count_what_the_source_counts_as_in_the_verify_stage() -> N
         (issue,) = report.issues
         assert issue.finding.reason.startswith("you wrote 13 soldiers, but a.txt sentence 1 says")
         assert "13 soldiers" in format_report(report) and report.sentences[0].failed[0] == "number"
+
+
+def test_a_marker_or_a_dash_ends_what_a_figure_counts() -> None:
+    """The brief's own conflict lines ("at least 15 [2] (24 May) — latest report: [1]") were read as counting
+    "latest report" once `summarizer verify` checked what counts count."""
+    sources = [("a.txt", "Ten people were injured, the mayor said. At least 15 people were injured, the BBC said.")]
+    line = "Injured: 10 [1] vs at least 15 [2] — latest report: [1]"
+    assert verify_summary(line, sources, only="numbers").ok
+    assert not verify_summary("Injured: 10 [1] vs at least 15 soldiers [2]", sources, only="numbers").ok

@@ -71,6 +71,12 @@ def test_numbers() -> None:
     # What a figure counts is checked too: 390 detainees, not 390 soldiers killed.
     assert parts("Each side returned 390 detainees.", [RETURNED]) == []
     assert "number" in parts("Each side killed 390 soldiers.", [RETURNED])
+    # A citation marker or a dash ends what a figure counts (the brief's own conflict lines read so).
+    from summarizer.verify import counted_words
+
+    line = "Injured: 10 [1] vs at least 15 [2] — latest report: [1]"
+    assert counted_words(line, line.index("15") + 2) == []
+    assert counted_words("at least 15 injured — latest report", 11) == ["injured"]
 
 
 def test_number_fixes_from_real_summaries() -> None:
