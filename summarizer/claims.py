@@ -342,6 +342,12 @@ _SPEECH = re.compile(rf"\b(?:according\s+to|{_SAY})\b")
 _CLAUSE_END = re.compile(r"[.!?][\"”’']?\s+")
 
 
+def _last_sentence_start(text: str) -> int:
+    """Where the last sentence of ``text`` starts: after its last full stop (or ! ?) and the space after it."""
+    ends = list(_CLAUSE_END.finditer(text))
+    return ends[-1].end() if ends else 0
+
+
 @functools.lru_cache(maxsize=16384)
 def _quotes_someone(text: str) -> bool:
     return _SPEECH.search(text) is not None
@@ -355,10 +361,9 @@ def speakers(text: str) -> list[list[str]]:
             name = m.group(m.lastindex or 1)
             start = m.start(m.lastindex or 1)
             # A name runs across full stops ("U.S."), so one sentence's end may lead it: "… La Liga. They say".
-            cut = list(_CLAUSE_END.finditer(name))
-            if rx is _SPEAKER_BEFORE and cut:
-                start += cut[-1].end()
-                name = name[cut[-1].end() :]
+            if rx is _SPEAKER_BEFORE:
+                cut = _last_sentence_start(name)
+                start, name = start + cut, name[cut:]
             span = [_key(t) for t in _TOKEN.findall(name) if is_proper(t)]
             span = [t for t in span if t not in _HONORIFICS and t not in STOP_WORDS]
             # "The Frenchman says": a description, like "the striker"; "the Kremlin said" names its speaker.
@@ -373,8 +378,7 @@ def _subject_window(text: str, at: int) -> str:
     """The 40 characters before a speech verb, from its own sentence only: in "… top of La Liga. They say",
     "La Liga" is not who says."""
     window = text[max(0, at - 40) : at]
-    ends = list(_CLAUSE_END.finditer(window))
-    return window[ends[-1].end() :] if ends else window
+    return window[_last_sentence_start(window) :]
 
 
 def _names_a_speaker(text: str) -> bool:

@@ -340,6 +340,8 @@ def test_a_match_minute_is_read_from_the_goals_list_of_a_match_sheet() -> None:
     # Another scorer's minute, a scorer the sheet does not list, or a substitution's minute is no goal.
     wrong = check_support_texts("Wells doubled the lead in the 30th minute.", [("s21", sheet[0])])
     assert not wrong.ok and wrong.findings[0].reason == "you wrote 30th; the goals list of s21: Wells 12"
+    mc = check_support_texts("McManus scored in the 78th minute.", [("s1", "Goals: McManus 12, Dunne 78.")])
+    assert mc.findings[0].reason == "you wrote 78th; the goals list of s1: McManus 12"  # the name as written
     assert "number" in parts("Butterfield doubled the lead in the 30th minute.", sheet)
     assert "number" in parts("Edgar came on in the 83rd minute.", sheet)
     # The segmenter splits a sheet at its semicolons: the list is read across the items it cites.

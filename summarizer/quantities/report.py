@@ -249,14 +249,14 @@ _AFTER_BEFORE_RE = re.compile(r"(?i)\b(?:after|in)[ \t]+(?:just[ \t]+|only[ \t]+
 
 
 def goals_listed(text: str) -> dict[str, list[str]]:
-    """Scorer (lower-cased words of the name) -> the minutes the goals list of ``text`` gives ({} for none)."""
+    """Scorer (the name as the list writes it) -> the minutes the goals list of ``text`` gives ({} for none)."""
     out: dict[str, list[str]] = {}
     for g in _GOALS_RE.finditer(text):
         end = _GOALS_END.search(text, g.end())
         region = text[g.end() : end.start() if end else g.end() + 300]
         for m in _SCORER_RE.finditer(region):
             minutes = [re.match(r"\d+", p.strip()).group(0) for p in m.group(2).split(",")]  # type: ignore[union-attr]
-            out.setdefault(m.group(1).lower(), []).extend(minutes)
+            out.setdefault(m.group(1), []).extend(minutes)
     return out
 
 
@@ -289,9 +289,9 @@ def match_minute(q: Quantity, claim: str, evidence: Sequence[tuple[str, str]]) -
         if "oal" not in text:
             continue  # no goals list: the regex need not run
         for scorer, minutes in goals_listed(text).items():
-            if named.isdisjoint(scorer.split()):
+            if named.isdisjoint(scorer.lower().split()):
                 continue
             if minute in minutes:
-                return MatchSheet(label, scorer.title(), True, minutes, minute)
-            found = found or MatchSheet(label, scorer.title(), False, minutes, minute)
+                return MatchSheet(label, scorer, True, minutes, minute)
+            found = found or MatchSheet(label, scorer, False, minutes, minute)
     return found
