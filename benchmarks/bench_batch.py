@@ -13,6 +13,11 @@ child process, as a remote provider would: its JSON and threads do not compete w
 The articles are gensim's 300 real ABC news texts, repeated; each copy gets its own header line
 (``date 2001-12-24 Copy k (i): <first words>``) so it is a distinct input that dedupe keeps, with the body unchanged.
 
+``--against f5c7930`` instead times this checkout and that commit side by side, alternating (``--repeats``
+rounds), each with its own code and its own benchmark's functions: the pass outside the LLM at every size, and
+the live job's wall / bound up to ``--live-max`` (``--no-against-live``: not). The machine's speed moves the
+absolute figures by a third or more from one hour to the next; the ratio of two sides measured in turn does not.
+
 ``--workers-compare 40,100,300`` instead times the live job at those sizes with the sending workers
 (summarizer/sending.py) on and off, alternating, three runs each.
 
@@ -636,6 +641,105 @@ def workers_compare(sizes: list[int], args: argparse.Namespace, repeats: int = 3
                   f"median on/off {on[len(on) // 2] / off[len(off) // 2]:.2f}")  # fmt: skip
 
 
+# The same measurement run on another commit's own code and own benchmark (``--against``): a child process
+# whose sys.path puts that tree first. Only functions every version of this script has are used.
+_SIDE = r"""
+import argparse, json, os, sys, tempfile, time
+root, mode, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+sys.path[:0] = [root, root + "/benchmarks", root + "/tests"]
+import bench_batch as bb
+from pathlib import Path
+tmp = Path(tempfile.mkdtemp(prefix="bench_side_"))
+os.environ["SUMMARIZER_CACHE_DIR"] = str(tmp / "cache")
+(tmp / "in").mkdir()
+paths = bb.write_articles(tmp / "in", n)
+out = {"root": root, "articles": n}
+if mode == "offline":
+    bb.offline_pipeline(paths[:50])  # warm caches and imports, as the benchmark does
+    c = time.process_time()
+    t = bb.offline_pipeline(paths)
+    out.update(ms=sum(t.values()) * 1000 / n, cpu_ms=(time.process_time() - c) * 1000 / n)
+else:
+    args = argparse.Namespace(concurrency=int(sys.argv[5]), narrative=sys.argv[6] == "1", latency=float(sys.argv[4]))
+    with bb.RemoteEndpoint(args.latency) as ep:
+        bb.run_once(paths[:2], ep.base_url, tmp / "warm", tmp / "warm.sqlite3", args)
+        ep.reset()
+        code, wall = bb.run_once(paths, ep.base_url, tmp / "out", tmp / "c.sqlite3", args)[:2]
+        calls = ep.stats()["calls"]
+    out.update(code=code, wall=wall, calls=calls, ratio=wall / (calls / args.concurrency * args.latency))
+print("SIDE " + json.dumps(out))
+"""
+
+
+def _tree(rev: str, into: Path) -> Path:
+    """``rev``'s files (git archive) in a folder of their own."""
+    sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], check=True, capture_output=True,
+                         text=True).stdout.strip()  # fmt: skip
+    folder = into / sha
+    folder.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", sha], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def _side(root: Path, mode: str, n: int, args: argparse.Namespace) -> dict[str, Any] | None:
+    """One measurement in a fresh process on ``root``'s code; None when it passes ``--timeout``."""
+    import json
+
+    cmd = [sys.executable, "-c", _SIDE, str(root), mode, str(n), str(args.latency), str(args.concurrency),
+           "1" if args.narrative else "0"]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUMMARIZER_MODEL")}
+    # Its own templates: the installed package's summarizer.prompts are this checkout's.
+    env["SUMMARIZER_PROMPTS"] = str(root / "prompts")
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=root, env=env, timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("SIDE ")), None)
+    if line is None:
+        raise SystemExit(f"{root}: {mode} at {n} failed:\n{proc.stderr[-3000:]}")
+    got: dict[str, Any] = json.loads(line[5:])
+    return got
+
+
+def against(rev: str, sizes: list[int], args: argparse.Namespace) -> None:
+    """This checkout and ``rev`` side by side, alternating, ``--repeats`` rounds: the pipeline outside the
+    LLM per article at every size, and the live job's wall / bound at the sizes up to ``--live-max``. Each
+    side runs its own code with its own benchmark's functions, in a fresh process per measurement."""
+    with tempfile.TemporaryDirectory(prefix="bench_against_") as tmp_s:
+        other = _tree(rev, Path(tmp_s))
+        names = {"here": ROOT, other.name: other}
+        print(f"== this checkout and {other.name} side by side, alternating, {args.repeats} rounds; each side its "
+              f"own code and its own benchmark's offline pass and live run (N = {args.concurrency}, "
+              f"{args.latency * 1000:.0f} ms, narrative {'on' if args.narrative else 'off'})")  # fmt: skip
+        modes = ["offline"] + (["live"] if args.against_live else [])
+        for n in sizes:
+            for mode in modes:
+                if mode == "live" and n > args.live_max:
+                    continue
+                key = "ms" if mode == "offline" else "ratio"
+                got: dict[str, list[float | None]] = {k: [] for k in names}
+                for _ in range(args.repeats):
+                    for name, root in names.items():
+                        one = _side(root, mode, n, args)
+                        got[name].append(None if one is None else one[key])
+                what = "outside the LLM, ms per article" if mode == "offline" else "wall / bound"
+
+                def show(v: list[float | None], fmt: str = ".3f" if mode == "offline" else ".2f") -> str:
+                    return " ".join("-" if x is None else format(x, fmt) for x in v)
+
+                # Each round's two runs are minutes apart at most: their ratio holds when the machine's speed moves.
+                rounds = [h / o for h, o in zip(got["here"], got[other.name], strict=True) if h and o]
+                ratio = f"here / {other.name} {sorted(rounds)[len(rounds) // 2]:.2f} (median of the rounds' ratios)"
+                if not rounds:
+                    ratio = f"{other.name} did not finish in {args.timeout} s"
+                print(
+                    f"  {n:>7,} articles, {what}: here {show(got['here'])}; {other.name} {show(got[other.name])}"
+                    f" -> {ratio}",
+                    flush=True,
+                )
+
+
 def main() -> None:
     import json
 
@@ -654,12 +758,18 @@ def main() -> None:
     ap.add_argument("--window", type=float, default=4.0, help="hours the plan's vLLM node has for a day's articles")
     ap.add_argument("--plan-concurrency", type=int, default=256)
     ap.add_argument("--workers-compare", default="", help="sizes to run with the sending workers on and off")
+    ap.add_argument("--against", default="", help="a commit to time side by side with this checkout (see against)")
+    ap.add_argument("--against-live", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--repeats", type=int, default=3, help="rounds of --against")
     args = ap.parse_args()
     if args.plan:
         plan(args.plan, args.window, args.plan_concurrency)
         return
     if args.workers_compare:
         workers_compare([int(x) for x in args.workers_compare.split(",")], args)
+        return
+    if args.against:
+        against(args.against, [int(x) for x in args.articles.split(",")], args)
         return
     if args.mode:
         args.articles = int(args.articles)
