@@ -39,6 +39,7 @@ _ALIASES = {
 }
 _ALIAS_OF = {name: key for key, names in _ALIASES.items() for name in names}
 _DEMONYM_SUFFIXES = ("ian", "ean", "an", "n", "ish", "ese", "i", "ic", "er", "ern")
+_PERSON = re.compile(r"(?:wo)?m[ae]n$")
 _PRONOUNS = wordset("""he she they it his her their its him them we our this these those who""")
 _SENT_END = ".!?:\"“'‘(—–-"
 
@@ -119,6 +120,24 @@ def _acronyms(text: str) -> frozenset[str]:
     return frozenset("".join(s[0] for s in span) for span in entity_spans(text) if len(span) > 1)
 
 
+@functools.cache
+def _demonyms() -> dict[str, frozenset[str]]:
+    """Each place's people and each people's place, both ways, lower-cased ("scottish" -> {"scotland"},
+    "dutch" -> {"netherlands"}, "netherlands" -> {"dutch"}), from countryinfo's data: 256 countries and
+    territories, Scotland and Wales among them. Read once, when a name is found no other way."""
+    from countryinfo import CountryInfo
+
+    pairs: dict[str, set[str]] = {"england": {"english"}, "english": {"england"}}  # not in its data
+    for info in CountryInfo.all().values():
+        place, people = _key(info.get("name") or ""), info.get("demonym") or ""
+        for d in re.split(r"[,/]", people):
+            d = " ".join(_key(t) for t in _TOKEN.findall(d))
+            if place and d and d != place:
+                pairs.setdefault(d, set()).add(place)
+                pairs.setdefault(place, set()).add(d)
+    return {k: frozenset(v) for k, v in pairs.items()}
+
+
 def _skeleton(word: str) -> str:
     return word[0] + re.sub(r"[aeiouy]", "", word[1:]) if word else word
 
@@ -143,6 +162,10 @@ def token_grounded(token: str, text: str) -> bool:
     alias = _ALIAS_OF.get(token)
     names = _ALIASES.get(token, ()) + ((alias,) if alias else ()) + _ALIASES.get(alias or "", ())
     if any(f" {n} " in low for n in names):
+        return True
+    # A people for its place and back: Scottish / Scotland, Dutch / Netherlands, an Irishman / Ireland.
+    people = (token, _PERSON.sub("", token))  # "irishman" -> irish; "german" is tried as written too
+    if any(f" {n} " in low for p in people for n in _demonyms().get(p, ())):
         return True
     if len(token) < 4:
         return False
@@ -184,11 +207,13 @@ def entity_problems(claim: str, cited: str, context: str = "") -> tuple[list[str
     grounded: set[str] = set()
     for span in entity_spans(claim):
         missing = [t for t in span if not token_grounded(t, cited)]
-        if missing and context and _refers(cited, span, context):
+        # The article is read only when the cited text points at the name; the reason says which was read.
+        read_article = bool(missing and context and _refers(cited, span, context))
+        if read_article:
             missing = [t for t in missing if not token_grounded(t, context)]
         grounded.update(lemma(t) for t in span if t not in missing)
         if missing:
-            where = "the cited text or the article" if context else "the cited text"
+            where = "the cited text or the article" if read_article else "the cited text"
             problems.append(f"{' '.join(span)!r}: {', '.join(missing)} not in {where}")
     return problems, frozenset(grounded)
 

@@ -130,6 +130,51 @@ def test_entities_match_their_aliases(claim: str, cited: str) -> None:
     assert "entity" not in parts(claim, [cited]), claim_problems(claim, [("s", cited)])
 
 
+@pytest.mark.parametrize(
+    ("claim", "cited"),
+    [
+        # From the benchmark's CNN/DailyMail data: the article says "the good folk of Scotland".
+        ("The Scottish town of St Andrews played its part.", "The folk of Scotland, or St Andrews, played a part."),
+        ("The Dutch side won the final.", "The Netherlands won the final."),
+        ("Spain beat Portugal 2-1.", "The Spanish side beat the Portuguese 2-1."),
+        ("The Welsh captain scored.", "The Wales captain scored."),
+        ("The Irishman won the title.", "The golfer from Ireland won the title."),
+        ("The English club lost.", "The club from England lost."),
+        ("The German coach resigned.", "The coach of Germany resigned."),
+        ("Two Frenchmen were arrested.", "Two men from France were arrested."),
+    ],
+)
+def test_irregular_demonyms_ground_their_places(claim: str, cited: str) -> None:
+    assert "entity" not in parts(claim, [cited]), claim_problems(claim, [("s", cited)])
+
+
+@pytest.mark.parametrize(
+    ("claim", "cited"),
+    [
+        ("The Dutch side won the final.", "The Belgians won the final."),
+        ("The French captain scored.", "The Germany captain scored."),
+        ("The Irishman won the title.", "The golfer from Scotland won the title."),
+    ],
+)
+def test_a_demonym_of_another_place_is_not_grounded(claim: str, cited: str) -> None:
+    assert "entity" in parts(claim, [cited])
+
+
+def test_an_entity_reason_names_only_what_was_read() -> None:
+    # The cited sentence does not point at "Chelsea" (no pronoun, no surname, no "the club"): only it was read.
+    article = "Chelsea won at Loftus Road. Thibaut Courtois produced a brilliant save in the second half."
+    cited = "Thibaut Courtois produced a brilliant save in the second half."
+    claim = "Chelsea keeper Thibaut Courtois produced a brilliant save."
+    found = claim_problems(claim, [("s1", cited)], context=article)
+    (entity,) = [p for p in found if p.part == "entity"]
+    assert entity.detail == "'chelsea': chelsea not in the cited text", entity.detail
+    # Here it points at a speaker ("It said"), so the article is read too, and says so.
+    found = claim_problems("Moldova said it shot them down.", [("s1", "It said it shot them down.")],
+                           context="Ukraine's air force spoke. It said it shot them down.")  # fmt: skip
+    (entity,) = [p for p in found if p.part == "entity"]
+    assert entity.detail == "'moldova': moldova not in the cited text or the article", entity.detail
+
+
 def test_entities_must_be_grounded() -> None:
     problems = claim_problems("Moldova's Defense Ministry confirmed the exchange.", [("s0", SWAP)])
     assert problems[0].part == "entity" and "moldova" in problems[0].detail
