@@ -374,8 +374,19 @@ def counted_mismatch(claim: str, f: Finding, texts: Mapping[str, str]) -> str | 
     # Any evidence item stating the same figure may say what it counts (a figure can occur twice).
     if any(counted & content_words(text) and _states(text, f.quantity) for text in texts.values()):
         return None
-    said = "; ".join(f"{c.evidence} says {texts.get(c.evidence, '')[:90]!r}" for c in f.matched[:2])
+    said = "; ".join(f"{c.evidence} says {_around(texts.get(c.evidence, ''), c.quantity)!r}" for c in f.matched[:2])
     return f"you wrote {f.quantity.text} {' '.join(nouns)}, but {said}"
+
+
+def _around(text: str, q: Any, words: int = 6) -> str:
+    """A short sentence whole; a long one as the words either side of its figure, what it counts there ("…
+    indicted Monday on two charges of securities …"): its first 90 characters may stop before the noun."""
+    if len(text) <= 90 or not 0 <= q.start < q.end <= len(text):
+        return text[:90]
+    left, right = text[: q.start].split(), text[q.end :].split()
+    head = ("… " if len(left) > words else "") + " ".join(left[-words:])
+    tail = " ".join(right[:words]) + (" …" if len(right) > words else "")
+    return f"{head} {text[q.start : q.end]} {tail}".strip()
 
 
 # Text that talks to the model rather than reporting news. It is never evidence: a verbatim quote of

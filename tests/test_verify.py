@@ -79,6 +79,23 @@ def test_numbers() -> None:
     assert counted_words("at least 15 injured — latest report", 11) == ["injured"]
 
 
+def test_a_count_of_another_noun_is_named_with_what_the_evidence_counts() -> None:
+    # From the benchmark's CNN/DailyMail data: the reason quoted the sentence's first 90 characters, which
+    # stopped at "on two", before the noun. It quotes the words either side of the figure instead.
+    cited = ("The son in law of disgraced New York politician Sheldon Silver was indicted Monday on two charges "
+             "of securities and wire fraud.")  # fmt: skip
+    evidence = [("sentence 0", cited)]
+    (problem,) = claim_problems("On Monday he was charged with two counts of securities fraud.", evidence)
+    assert problem.part == "number"
+    assert problem.detail == ("you wrote two counts, but sentence 0 says '… Sheldon Silver was indicted Monday on two "
+                              "charges of securities and wire fraud.'"), problem.detail  # fmt: skip
+    assert claim_problems("On Monday he was indicted on two charges of securities fraud.", evidence) == []
+    # A short sentence is quoted whole, as before (the re-ask the recorded seeds' run holds says so).
+    short = [("sentence 18", "Elsewhere, Russian attacks killed 13 civilians in southern and eastern Ukraine.")]
+    (problem,) = [p for p in claim_problems("Russian attacks killed 13 others.", short) if p.part == "number"]
+    assert problem.detail == f"you wrote 13 others, but sentence 18 says {short[0][1]!r}", problem.detail
+
+
 def test_number_fixes_from_real_summaries() -> None:
     assert parts("Pippa, 31, looked glamorous in London.", ["The 31-year-old Pippa looked glamorous in London."]) == []
     assert parts("He ran a 3.45-mile race.", ["He ran a race of 3.45 mi."]) == []
