@@ -180,7 +180,7 @@ def token_grounded(token: str, text: str) -> bool:
             return True  # Ukraine / Ukrainian
     for cand in caps:
         short, long = sorted((token, cand), key=len)
-        short = short[:-1] if short.endswith("s") else short
+        short = short[:-1] if short.endswith("s") and not short.endswith("ss") else short  # Hibs; not Ross
         if len(short) >= 3 and len(long) >= len(short) + 3 and long.startswith(short):
             return True  # Hibs / Hibernian, Man / Manchester
     return False

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import re
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -41,7 +41,7 @@ from summarizer.models import (
     Usage,
 )
 from summarizer.quantities import FIGURE_KINDS, Finding, cached_quantities, check_support_texts, relation, scores
-from summarizer.quantities.lexicon import NAME_NUMBER_RE
+from summarizer.quantities.lexicon import ATTACHED_OK_RE, NAME_NUMBER_RE
 from summarizer.text import (
     CARDINALS,
     WORD,
@@ -92,8 +92,24 @@ def _idents(evidence: str) -> frozenset[str]:
     return frozenset(m.group(0).lower() for m in _IDENT.finditer(evidence))
 
 
+# A figure with letters the number check does not read as a unit ("5G", "3D", "4x4", "10am"): a name too.
+_DIGIT_IDENT = re.compile(r"\b(\d+)([A-Za-z][A-Za-z\d]*)\b")
+
+
+def _digit_idents(claim: str) -> Iterator[tuple[str, re.Pattern[str]]]:
+    """The claim's figures-with-letters that are no quantity, each with a pattern finding it in the evidence
+    spaced or not, with or without dots ("10am" in "10 a.m.")."""
+    read = [(q.start, q.end) for q in _quantities(claim)]
+    for m in _DIGIT_IDENT.finditer(claim):
+        if ATTACHED_OK_RE.match(claim, m.start(2)) or any(s <= m.start() < e for s, e in read):
+            continue  # the number check reads it: a unit or suffix ("5km", "3bn", "1990s", "127th"), a time ("11am")
+        letters = r"\.?".join(map(re.escape, m.group(2)))
+        yield m.group(0), re.compile(rf"(?i)\b{m.group(1)}[ \t]?{letters}\.?(?![A-Za-z\d])")
+
+
 def identifier_problems(claim: str, evidence: str) -> list[Problem]:
     unknown = [m.group(0) for m in _IDENT.finditer(claim) if m.group(0).lower() not in _idents(evidence)]
+    unknown += [token for token, pattern in _digit_idents(claim) if not pattern.search(evidence)]
     # A score ("3-2") is no quantity, but it is just as checkable: the evidence must give it (either way round).
     # (The evidence, a whole article for a headline, is read for scores only when the claim gives one.)
     claimed = scores(claim)

@@ -341,6 +341,12 @@ def test_forms_that_real_summaries_use() -> None:
     assert not supported("more than £3m in benefit", "more than £2.1m in benefit")
     assert supported("dug a 46 m well", "dug a 46m well") and supported("a 46m deal", "a deal of 46 million")
     assert supported("walked 4 kms carrying 10 kgs for 3 hrs", "walked 4 km carrying 10 kg for 3 hours")
+    # Grams, milligrams and ounces, attached or spaced: "300g" was no figure at all, so "400g" passed unchecked.
+    assert supported("made with 300 g of cheddar", "made with 300g of cheddar")
+    assert supported("a 0.3 kg block", "a 300g block") and supported("a 250 mg dose", "a 250mg dose")
+    assert supported("a 12oz steak", "a 12 oz steak")
+    assert not supported("made with 400g of cheddar", "made with 300g of cheddar")
+    assert not supported("a 500mg dose", "a 250mg dose")
     assert figures("the world number one won") == []
     assert only("died aged fifty-eight", unit="age").value == 58
     assert supported("The 22-year-old", "Pippa, 22, said") and supported("Pippa, 22,", "the 22 - year - old")

@@ -128,6 +128,18 @@ def test_identifiers() -> None:
     cited = ["Ukraine received F-16 jets from the Netherlands."]
     assert parts("Ukraine received F-16 jets from the Netherlands.", cited) == []
     assert parts("Ukraine received F-35 jets from the Netherlands.", cited) == ["identifier"]
+    # A figure with letters that are no unit is a name too ("5G", "4x4", "3D"), spaced or dotted as it may be.
+    masts = ["The operator built 5G masts in Kyiv at 10 a.m. with a 4x4 truck and a 3 D scanner."]
+    assert parts("The operator built 5G masts in Kyiv at 10am with a 4x4 truck and a 3D scanner.", masts) == []
+    assert parts("The operator built 4G masts in Kyiv at 10am with a 4x4 truck and a 3D scanner.", masts) == [
+        "identifier"
+    ]
+    assert parts("The operator built 5G masts in Kyiv at 10am with a 6x6 truck and a 3D scanner.", masts) == [
+        "identifier"
+    ]
+    # What the number check reads is its, not a name's: a unit ("5km" against "5 km"), a decade, a time.
+    assert parts("He ran 5km in the 1990s.", ["He ran 5 km in the 1990s."]) == []
+    assert parts("The operator built 5G masts in Kyiv at 11am with a 4x4 truck and a 3D scanner.", masts) == ["number"]
 
 
 # ----------------------------------------------------------------------------- entities
@@ -195,6 +207,11 @@ def test_an_entity_reason_names_only_what_was_read() -> None:
 def test_entities_must_be_grounded() -> None:
     problems = claim_problems("Moldova's Defense Ministry confirmed the exchange.", [("s0", SWAP)])
     assert problems[0].part == "entity" and "moldova" in problems[0].detail
+    # A short form grounds its long one ("Hibs" / "Hibernian", tested below), but a name's own double s is
+    # no plural: "Ross" is no short form of "Rosamund" (XSum's London Irish summary named a player its article lacks).
+    cited = "London Irish have signed centre Jonathan Spratt and scrum-half Ross Samson from Edinburgh."
+    assert "entity" in parts("London Irish have signed scrum-half Rosamund Samson from Edinburgh.", [cited])
+    assert "entity" not in parts("London Irish have signed scrum-half Ross Samson from Edinburgh.", [cited])
 
 
 def test_a_name_the_cited_sentence_refers_to_is_grounded_in_the_article() -> None:

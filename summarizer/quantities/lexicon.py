@@ -96,7 +96,7 @@ DOZEN_RE = re.compile(r"(?i)\b(?:(half)[ \t]+a[ \t]+|(a|one|two|three|four|five|
 # Suffixes that may follow a digit directly ("3bn", "5km", "127th", "1990s"); anything else makes it an id.
 ATTACHED_OK_RE = re.compile(
     r"(?:st|nd|rd|th|s|bn|mn|mln|bln|tn|trn|m|b|k|M|B|K|km/h|kmh|kph|km²|km2|kms|km|kgs|kg|cm|mm|mph|mi|ft|lbs|lb|ha|"
-    r"hrs|hr|h|mins|min|secs|sec|MWh|GWh|kWh|MW|GW|kW|pc|pp|bps|bp|ml|m²|m2|°C|°F|C|F)(?![A-Za-z])"
+    r"hrs|hr|h|mins|min|secs|sec|MWh|GWh|kWh|MW|GW|kW|pc|pp|bps|bp|ml|m²|m2|°C|°F|C|F|g|mg|oz|kcal)(?![A-Za-z])"
 )
 MAG_RE = re.compile(
     r"(?:(bn|mn|mln|bln|tn|trn|m|b|k|M|B|K)(?![A-Za-z0-9])|[ \t]?(bn|mn|tn)\b"
@@ -159,6 +159,7 @@ ABBR_UNITS = {
     "sec": "second", "MWh": "megawatt_hour", "GWh": "gigawatt_hour", "kWh": "kilowatt_hour",
     "MW": "megawatt", "GW": "gigawatt", "kW": "kilowatt", "m²": "meter**2", "m2": "meter**2",
     "°C": "degC", "°F": "degF", "ml": "milliliter", "m": "meter",
+    "g": "gram", "mg": "milligram", "oz": "ounce", "kcal": "kilocalorie",
 }  # fmt: skip
 
 
