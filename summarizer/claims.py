@@ -341,12 +341,14 @@ def modality_problems(claim: str, cited: str) -> list[str]:
         # A figure right after the hedge is what it hedges ("thought to be about 70,000 coins"): the number
         # check reads that hedge itself.
         window = re.split(r"\d", cited[m.end() : m.end() + 30], maxsplit=1)[0]
-        for w in _TOKEN.findall(window)[:3]:
+        for t in list(_TOKEN.finditer(window))[:3]:
+            w = t.group(0)
             # A name after the hedge is who it is about ("if Israel agreed"), not what is hedged.
             if not is_content(w) or w[:1].isupper():
                 continue
             if lemma(w) in claim_lemmas and _as_verb(claim, lemma(w)):
-                return [f"the cited text says {m.group(0) + ' ' + w!r}; the claim states it as fact"]
+                said = " ".join(cited[m.start() : m.end() + t.end()].split())  # as written: "could be sold"
+                return [f"the cited text says {said!r}; the claim states it as fact"]
             break
     return []
 

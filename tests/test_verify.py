@@ -251,6 +251,10 @@ def test_modality() -> None:
     assert parts("The border crossing could close on Monday.", cited) == []
     assert parts("The border crossing will close on Monday.", cited) == ["modality"]
     assert parts("The border crossing closed on Monday.", cited) == ["modality"]
+    # The reason quotes the hedge as the cited text has it (it read "could sold": the hedge and the lemma's word).
+    hedged = [("s0", "The collection could be sold to the museum.")]
+    (problem,) = claim_problems("The collection was sold to the museum.", hedged)
+    assert problem.detail == "the cited text says 'could be sold'; the claim states it as fact", problem.detail
 
 
 def test_attribution() -> None:
