@@ -92,13 +92,13 @@ def _idents(evidence: str) -> frozenset[str]:
     return frozenset(m.group(0).lower() for m in _IDENT.finditer(evidence))
 
 
-# A figure with letters the number check does not read as a unit ("5G", "3D", "4x4", "10am"): a name too.
+# A figure with letters the number check does not read as a unit ("5G", "3D", "4x4"): a name too.
 _DIGIT_IDENT = re.compile(r"\b(\d+)([A-Za-z][A-Za-z\d]*)\b")
 
 
 def _digit_idents(claim: str) -> Iterator[tuple[str, re.Pattern[str]]]:
     """The claim's figures-with-letters that are no quantity, each with a pattern finding it in the evidence
-    spaced or not, with or without dots ("10am" in "10 a.m.")."""
+    spaced or not, with or without dots ("5G" in "5 G" or "5G.")."""
     read = [(q.start, q.end) for q in _quantities(claim)]
     for m in _DIGIT_IDENT.finditer(claim):
         if ATTACHED_OK_RE.match(claim, m.start(2)) or any(s <= m.start() < e for s, e in read):
@@ -397,14 +397,14 @@ def counted_mismatch(claim: str, f: Finding, texts: Mapping[str, str]) -> str | 
     return f"you wrote {f.quantity.text} {' '.join(nouns)}, but {said}"
 
 
-def _around(text: str, q: Any, words: int = 6) -> str:
+def _around(text: str, q: Any, n: int = 6) -> str:
     """A short sentence whole; a long one as the words either side of its figure, what it counts there ("…
     indicted Monday on two charges of securities …"): its first 90 characters may stop before the noun."""
     if len(text) <= 90 or not 0 <= q.start < q.end <= len(text):
         return text[:90]
     left, right = text[: q.start].split(), text[q.end :].split()
-    head = ("… " if len(left) > words else "") + " ".join(left[-words:])
-    tail = " ".join(right[:words]) + (" …" if len(right) > words else "")
+    head = ("… " if len(left) > n else "") + " ".join(left[-n:])
+    tail = " ".join(right[:n]) + (" …" if len(right) > n else "")
     return f"{head} {text[q.start : q.end]} {tail}".strip()
 
 
