@@ -347,6 +347,14 @@ def test_forms_that_real_summaries_use() -> None:
     assert supported("a 12oz steak", "a 12 oz steak")
     assert not supported("made with 400g of cheddar", "made with 300g of cheddar")
     assert not supported("a 500mg dose", "a 250mg dose")
+    # A magnitude word against its figure (the Daily Mail's "£10million") and a currency against its figure
+    # ("$AUD1.1 billion", "GBP3,028") were no figures either: a wrong one passed unchecked.
+    assert supported("a £7.5 million deal", "a £7.5million deal") and supported("a £7.5m deal", "a £7.5million deal")
+    assert not supported("a £9.5million deal", "a £7.5million deal")
+    assert supported("1.9 million views", "1.9million views") and not supported("2.9million views", "1.9million views")
+    assert supported("AUD 1.102 billion", "$AUD1.102 billion") and supported("a £3,028 fine", "a GBP3,028 fine")
+    assert not supported("a GBP3,208 fine", "a GBP3,028 fine")
+    assert figures("ABC7 news at 10") == figures("news at 10")  # a name's digits are no figure
     assert figures("the world number one won") == []
     assert only("died aged fifty-eight", unit="age").value == 58
     assert supported("The 22-year-old", "Pippa, 22, said") and supported("Pippa, 22,", "the 22 - year - old")

@@ -152,7 +152,7 @@ def _digit_atoms(text: str, mask: bytearray) -> list[_Atom]:
         if mask[s]:
             continue
         prev = text[s - 1] if s else " "
-        if (prev.isalnum() or prev == "_") and not AU_STYLE_CUR_RE.search(text, max(0, s - 4), s):
+        if (prev.isalnum() or prev == "_") and not AU_STYLE_CUR_RE.search(text, max(0, s - 5), s):
             continue  # A320, G7, MH17 (but "$US1,000" is money)
         if prev in ".,/:" and s >= 2 and text[s - 2].isdigit():
             continue  # versions, fractions, ratios

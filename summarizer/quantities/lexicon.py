@@ -96,11 +96,12 @@ DOZEN_RE = re.compile(r"(?i)\b(?:(half)[ \t]+a[ \t]+|(a|one|two|three|four|five|
 # Suffixes that may follow a digit directly ("3bn", "5km", "127th", "1990s"); anything else makes it an id.
 ATTACHED_OK_RE = re.compile(
     r"(?:st|nd|rd|th|s|bn|mn|mln|bln|tn|trn|m|b|k|M|B|K|km/h|kmh|kph|km²|km2|kms|km|kgs|kg|cm|mm|mph|mi|ft|lbs|lb|ha|"
-    r"hrs|hr|h|mins|min|secs|sec|MWh|GWh|kWh|MW|GW|kW|pc|pp|bps|bp|ml|m²|m2|°C|°F|C|F|g|mg|oz|kcal)(?![A-Za-z])"
+    r"hrs|hr|h|mins|min|secs|sec|MWh|GWh|kWh|MW|GW|kW|pc|pp|bps|bp|ml|m²|m2|°C|°F|C|F|g|mg|oz|kcal|"
+    r"thousand|million|billion|trillion)(?![A-Za-z])"
 )
 MAG_RE = re.compile(
     r"(?:(bn|mn|mln|bln|tn|trn|m|b|k|M|B|K)(?![A-Za-z0-9])|[ \t]?(bn|mn|tn)\b"
-    r"|[ \t]+(thousand|million|billion|trillion)\b(?!s))"
+    r"|[ \t]*(thousand|million|billion|trillion)\b(?!s))"  # "£10million" (the Daily Mail's style) too
 )
 MAG_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "million": 1e6, "b": 1e9,
               "bn": 1e9, "bln": 1e9, "billion": 1e9, "tn": 1e12, "trn": 1e12, "trillion": 1e12}  # fmt: skip
@@ -108,11 +109,13 @@ MAG_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "millio
 CUR_PREFIX = {"US$": "USD", "A$": "AUD", "AU$": "AUD", "C$": "CAD", "CA$": "CAD", "NZ$": "NZD",
                "HK$": "HKD", "S$": "SGD", "$": "USD", "£": "GBP", "€": "EUR", "¥": "JPY", "₹": "INR",
                "₴": "UAH", "₽": "RUB", "$US": "USD", "$AU": "AUD", "$A": "AUD", "$NZ": "NZD",
-               "$C": "CAD"}  # fmt: skip
+               "$C": "CAD", "$AUD": "AUD", "$USD": "USD", "$NZD": "NZD"}  # fmt: skip
 _CODES = "USD|AUD|GBP|EUR|CAD|NZD|JPY|CNY|RMB|INR|UAH|RUB|CHF|HKD|SGD"
-AU_STYLE_CUR_RE = re.compile(r"\$(?:US|AU|A|NZ|C)$")  # ABC style: "$US1,000"
+# A currency written against its figure: ABC's "$US1,000", "$AUD1.1 billion", "GBP3,028".
+AU_STYLE_CUR_RE = re.compile(r"(?:\$(?:USD|AUD|NZD|US|AU|A|NZ|C)|\b(?:" + _CODES + r"))$")
 CUR_PREFIX_RE = re.compile(
-    r"(?:(US\$|AU\$|A\$|CA\$|C\$|NZ\$|HK\$|S\$|\$US|\$AU|\$A|\$NZ|\$C|\$|£|€|¥|₹|₴|₽)|\b(" + _CODES + r")[ \t])[ \t]?$"
+    r"(?:(US\$|AU\$|A\$|CA\$|C\$|NZ\$|HK\$|S\$|\$USD|\$AUD|\$NZD|\$US|\$AU|\$A|\$NZ|\$C|\$|£|€|¥|₹|₴|₽)"
+    r"|\b(" + _CODES + r")[ \t]?)[ \t]?$"
 )
 CUR_WORD_RE = re.compile(
     r"[ \t]+(?:(US|U\.S\.|American|Australian|Canadian|New[ \t]Zealand|Hong[ \t]Kong|Singapore)[ \t]+)?"
