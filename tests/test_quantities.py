@@ -286,6 +286,11 @@ def test_derived_figure() -> None:
     assert (f.supported, f.how) == (True, "derived")
     assert sorted(c.quantity.value for c in f.matched) == [6, 14]
     assert not check_support("Eight missiles got through.", ev(BBC_MISSILES), allow_derived=False).ok
+    # The two terms of a ratio are no sum: "one in five" is not 1 + 4 of "one in four" (it passed so).
+    assert not supported("one in five children is poor", "one in four children is poor")
+    assert not supported("nine out of 10 agreed", "eight out of 10 agreed")
+    assert supported("one in four children is poor", "one in four children is poor")
+    assert supported("13 people died", "10 soldiers and 3 civilians died")  # a sum still derives
 
 
 def test_years_must_match_and_never_match_counts() -> None:

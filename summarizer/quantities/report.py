@@ -122,7 +122,7 @@ def check_support_texts(
                                     matched=[Candidate(evidence=best[2], quantity=best[3])]))  # fmt: skip
             continue
         if allow_derived:
-            derived = _derive(q, ev_q)
+            derived = _derive(q, ev_q, evidence)
             if derived:
                 findings.append(Finding(quantity=q, supported=True, how="derived", matched=derived,
                                         reason=f"{q.text} = {_derived_text(q, derived)}"))  # fmt: skip
@@ -160,20 +160,28 @@ def check_support_texts(
     return SupportReport(findings=findings)
 
 
-def _derive(q: Quantity, ev_q: list[tuple[str, int, Quantity]]) -> list[Candidate]:
-    """Two exact figures of one evidence item whose sum or difference is ``q`` (same kind and unit)."""
+# Between the two figures of a ratio: "one in four", "nine out of 10". They are no sum ("one in five" is no 1 + 4).
+_RATIO_GAP = re.compile(r"[ \t]+(?:in|out[ \t]+of)[ \t]+")
+
+
+def _derive(q: Quantity, ev_q: list[tuple[str, int, Quantity]], evidence: Sequence[tuple[str, str]]) -> list[Candidate]:
+    """Two exact figures of one evidence item whose sum or difference is ``q`` (same kind and unit), not the
+    two terms of a ratio."""
     if q.kind not in ("count", "money", "measure") or q.qualifier != "exact" or q.unit == "age":
         return []  # nobody's age is a sum
     groups: dict[int, list[tuple[str, Quantity]]] = {}
     for label, k, e in ev_q:
         if e.qualifier == "exact" and comparable(q, e) and e.value != 0 and e.unit != "age":
             groups.setdefault(k, []).append((label, e))
-    for items in groups.values():
+    for k, items in groups.items():
         for x in range(len(items)):
             for y in range(len(items)):
                 if x == y:
                     continue
                 a, b = items[x][1], items[y][1]
+                first, second = (a, b) if a.start < b.start else (b, a)
+                if _RATIO_GAP.fullmatch(evidence[k][1], first.end, second.start):
+                    continue
                 if (x < y and close(a.value + b.value, q.value)) or close(a.value - b.value, q.value):
                     return [
                         Candidate(evidence=items[x][0], quantity=a),
