@@ -88,8 +88,9 @@ def test_ordinals_are_their_own_kind() -> None:
     assert figures("this week's third Test against Australia") == [("third", "ordinal", 3.0)]
     q = only(sentence_with(BBC, "127th Separate Brigade"), kind="ordinal", value=127.0)
     assert q.text == "127th"
-    # "first" and "a third of" are not figures to check.
-    assert figures("the first step toward a peaceful settlement, a third of the city") == []
+    # "first" is no figure to check, and "a third of" is no ordinal: it is a share (test_fractions_are_shares).
+    assert figures("the first step toward a peaceful settlement") == []
+    assert [k for _, k, _ in figures("a third of the city")] == ["percent"]
 
 
 def test_magnitudes_keep_their_scale() -> None:
@@ -291,6 +292,20 @@ def test_derived_figure() -> None:
     assert not supported("nine out of 10 agreed", "eight out of 10 agreed")
     assert supported("one in four children is poor", "one in four children is poor")
     assert supported("13 people died", "10 soldiers and 3 civilians died")  # a sum still derives
+
+
+def test_fractions_are_shares() -> None:
+    # "half of the staff left" passed against "a third of the staff left": a fraction was no figure.
+    assert only("half of the staff left", kind="percent").value == 50
+    assert only("two-thirds of voters", kind="percent").value == pytest.approx(66.67, abs=0.01)
+    assert not supported("half of the staff left", "a third of the staff left")
+    assert not supported("two-thirds of voters backed it", "three-quarters of voters backed it")
+    assert supported("half of the staff left", "50% of the staff left")
+    assert supported("a third of voters backed it", "33% of voters backed it")
+    assert supported("2-thirds of the area", "two-thirds of the area")
+    # No share: a match's half, a third goal, one and a half, half an hour, the third of May.
+    for text in ("in the second half of the season", "scored a third goal", "half an hour", "the third of May"):
+        assert not [q for q in extract_quantities(text) if q.kind == "percent"], text
 
 
 def test_years_must_match_and_never_match_counts() -> None:

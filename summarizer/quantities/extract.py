@@ -1,7 +1,7 @@
 """Find the figures in news prose: :func:`extract_quantities` runs an ordered list of passes (``PASSES``).
 
 Each pass reads one kind of figure and masks what it consumed, so later passes do not read it again.
-Adding a pattern (fractions such as "two-thirds") is one function and one entry in ``PASSES``."""
+Adding a pattern (fractions, "two-thirds of voters", were the last) is one function and one entry in ``PASSES``."""
 
 from __future__ import annotations
 
@@ -415,6 +415,43 @@ def _ages(scan: Scan) -> None:
             scan.consume(s, end)
 
 
+# A share said as a fraction: "half of the staff", "half its", "two-thirds of voters", "a quarter of homes".
+# Only before "of" (or, for half, a determiner), never "the second half of" nor "one and a half".
+_FRACTION_RE = re.compile(
+    r"(?i)\b(?:(a|one|two|three|four|nine|[1-9])[ \t]*[- \t][ \t]*)(thirds?|quarters?|fifths?|tenths?)[ \t]+of\b"
+    r"|\b(half)[ \t]+(?:of[ \t]+)?(?=(?:the|its|their|his|her|our|all|those|these|them|us)\b)"
+)
+_FRACTION_PARTS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "nine": 9, "half": 2, "third": 3,
+                   "quarter": 4, "fifth": 5, "tenth": 10}  # fmt: skip
+_NOT_A_SHARE_AFTER = {"first", "second", "third", "fourth", "final", "latter", "former", "other", "opening",
+                      "closing", "the", "and", "a"}  # fmt: skip
+
+
+def _fractions(scan: Scan) -> None:
+    """A fraction of something is a share, read as an approximate percent: "a third" matches 33 % and 35 %,
+    not "half" (50 %)."""
+    if not any(w in scan.low for w in ("half", "third", "quarter", "fifth", "tenth")):
+        return
+    for m in _FRACTION_RE.finditer(scan.text):
+        s, e = m.start(), m.end()
+        if not scan.free(s, e):
+            continue
+        if m.group(3):  # half
+            before = scan.low[max(0, s - 12) : s].split()
+            if before and before[-1] in _NOT_A_SHARE_AFTER:
+                continue
+            num, den, e = 1, 2, m.start() + 4
+        else:
+            n = m.group(1).lower()
+            num, den = int(n) if n.isdigit() else _FRACTION_PARTS[n], _FRACTION_PARTS[m.group(2).lower().rstrip("s")]
+            e = m.end(2)
+            if num >= den:
+                continue
+        value = 100 * num / den
+        scan.out.append(_mk(scan.text, s, e, value, value * 0.9, value * 1.1, "percent", "%", "approx", 1))
+        scan.consume(s, e)
+
+
 def _numbers(scan: Scan) -> None:
     """Digits, number words and dozens, with their context: currency, magnitude, unit, hedge, range."""
     text, mask = scan.text, scan.mask
@@ -428,9 +465,9 @@ def _numbers(scan: Scan) -> None:
 
 
 # The extraction passes, in order: each masks what it read, so a later pass never reads it again.
-# A new pattern (say fractions, "two-thirds") is one function above and one entry here.
+# A new pattern is one function above and one entry here.
 PASSES: tuple[Callable[[Scan], None], ...] = (
-    _times, _times24, _iso_dates, _slash_dates, _month_dates, _few, _vague, _ages, _numbers,
+    _times, _times24, _iso_dates, _slash_dates, _month_dates, _few, _vague, _ages, _fractions, _numbers,
 )  # fmt: skip
 
 
