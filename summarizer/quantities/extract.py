@@ -440,7 +440,7 @@ def _fractions(scan: Scan) -> None:
             before = scan.low[max(0, s - 12) : s].split()
             if before and before[-1] in _NOT_A_SHARE_AFTER:
                 continue
-            num, den, e = 1, 2, m.start() + 4
+            num, den, e = 1, 2, m.end(3)
         else:
             n = m.group(1).lower()
             num, den = int(n) if n.isdigit() else _FRACTION_PARTS[n], _FRACTION_PARTS[m.group(2).lower().rstrip("s")]
