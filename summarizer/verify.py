@@ -99,10 +99,13 @@ _DIGIT_IDENT = re.compile(r"\b(\d+)([A-Za-z][A-Za-z\d]*)\b")
 def _digit_idents(claim: str) -> Iterator[tuple[str, re.Pattern[str]]]:
     """The claim's figures-with-letters that are no quantity, each with a pattern finding it in the evidence
     spaced or not, with or without dots ("5G" in "5 G" or "5G.")."""
-    read = [(q.start, q.end) for q in _quantities(claim)]
+    read: list[tuple[int, int]] | None = None  # the claim's figures' spans, made only if a token needs them
     for m in _DIGIT_IDENT.finditer(claim):
-        if ATTACHED_OK_RE.match(claim, m.start(2)) or any(s <= m.start() < e for s, e in read):
-            continue  # the number check reads it: a unit or suffix ("5km", "3bn", "1990s", "127th"), a time ("11am")
+        if ATTACHED_OK_RE.match(claim, m.start(2)):
+            continue  # a unit or suffix the number check reads ("5km", "3bn", "1990s", "127th")
+        read = read if read is not None else [(q.start, q.end) for q in _quantities(claim)]
+        if any(s <= m.start() < e for s, e in read):
+            continue  # a figure the number check reads otherwise (a time: "11am")
         letters = r"\.?".join(map(re.escape, m.group(2)))
         yield m.group(0), re.compile(rf"(?i)\b{m.group(1)}[ \t]?{letters}\.?(?![A-Za-z\d])")
 

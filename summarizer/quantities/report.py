@@ -179,10 +179,10 @@ def _derive(q: Quantity, ev_q: list[tuple[str, int, Quantity]], evidence: Sequen
                 if x == y:
                     continue
                 a, b = items[x][1], items[y][1]
-                first, second = (a, b) if a.start < b.start else (b, a)
-                if _RATIO_GAP.fullmatch(evidence[k][1], first.end, second.start):
+                if not ((x < y and close(a.value + b.value, q.value)) or close(a.value - b.value, q.value)):
                     continue
-                if (x < y and close(a.value + b.value, q.value)) or close(a.value - b.value, q.value):
+                first, second = (a, b) if a.start < b.start else (b, a)
+                if not _RATIO_GAP.fullmatch(evidence[k][1], first.end, second.start):
                     return [
                         Candidate(evidence=items[x][0], quantity=a),
                         Candidate(evidence=items[y][0], quantity=b),
