@@ -41,6 +41,7 @@ from summarizer.models import (
     Usage,
 )
 from summarizer.quantities import FIGURE_KINDS, Finding, cached_quantities, check_support_texts, relation, scores
+from summarizer.quantities.extract import FORMATION_RE
 from summarizer.quantities.lexicon import ATTACHED_OK_RE, NAME_NUMBER_RE
 from summarizer.text import (
     CARDINALS,
@@ -113,6 +114,9 @@ def _digit_idents(claim: str) -> Iterator[tuple[str, re.Pattern[str]]]:
 def identifier_problems(claim: str, evidence: str) -> list[Problem]:
     unknown = [m.group(0) for m in _IDENT.finditer(claim) if m.group(0).lower() not in _idents(evidence)]
     unknown += [token for token, pattern in _digit_idents(claim) if not pattern.search(evidence)]
+    if "-" in claim:  # a formation or a record ("4-3-3"): no quantity, as checkable (where it is written)
+        formations = FORMATION_RE.findall(claim)
+        unknown += [f for f in formations if f not in FORMATION_RE.findall(evidence)] if formations else []
     # A score ("3-2") is no quantity, but it is just as checkable: the evidence must give it (either way round).
     # (The evidence, a whole article for a headline, is read for scores only when the claim gives one.)
     claimed = scores(claim)

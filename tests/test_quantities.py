@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.quantities import Evidence, Quantity, check_support, extract_quantities, relation
+from summarizer.quantities import Evidence, Quantity, check_support, extract_quantities, relation, scores
 
 ROOT = Path(__file__).resolve().parents[1]
 AP = (ROOT / "examples" / "ap_2025-05-25.txt").read_text(encoding="utf-8")
@@ -306,6 +306,36 @@ def test_fractions_are_shares() -> None:
     # No share: a match's half, a third goal, one and a half, half an hour, the third of May.
     for text in ("in the second half of the season", "scored a third goal", "half an hour", "the third of May"):
         assert not [q for q in extract_quantities(text) if q.kind == "percent"], text
+
+
+def test_mixed_numbers() -> None:
+    # "two and a half years" read as 2 (so it passed against "two years"), "one and a half million" as 1.
+    assert only("jailed for two and a half years", kind="measure").value == only("jailed for 2.5 years").value
+    assert only("one and a half million people fled", kind="count").value == 1_500_000
+    assert not supported("He was jailed for two and a half years.", "He was jailed for two years.")
+    assert supported("one and a half million people fled", "1.5 million people fled")
+    assert supported("a million and a half people fled", "1.5 million people fled")
+    assert supported("He ran 3½ miles", "He ran three-and-a-half miles")
+    assert supported("It took 2 1/2 hours", "It took two and a half hours")
+    assert supported("It took 2 1/4 hours", "It took 2.25 hours")
+    assert not supported("It took 2 3/4 hours", "It took 2.5 hours")
+    assert only("a 3 1/2-year-old", kind="measure").text == "3 1/2-year-old"  # no age 2 inside it
+    # A fraction of something stays a share, and "24/7" no figure.
+    assert only("one and a half of the", kind="count").value == 1.5
+    assert figures("open 24/7") == []
+
+
+def test_seasons_and_formations() -> None:
+    # A season with a slash reads as the same season with a dash: two years ("2014/15" was no figure at all).
+    assert (
+        figures("the 2014/15 season") == figures("the 2014-15 season") == [("2014", "year", 2014), ("15", "year", 2015)]
+    )
+    assert supported("in the 2014/15 season", "in the 2014-15 season")
+    assert not supported("in the 2013/14 season", "in the 2014/15 season")
+    assert figures("on 2014/05/20") == figures("2013/15") == []  # no date nor a two-year span
+    # A formation is no count ("4-3-3" read as a 3): the identifier check reads it whole.
+    assert figures("a 4-3-3 formation and 300 fans") == [("300", "count", 300)]
+    assert scores("switched to a 4-4-2") == frozenset() and scores("won 3-1") == {(1, 3)}
 
 
 def test_years_must_match_and_never_match_counts() -> None:

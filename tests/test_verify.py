@@ -140,6 +140,13 @@ def test_identifiers() -> None:
     # What the number check reads is its, not a name's: a unit ("5km" against "5 km"), a decade, a time.
     assert parts("He ran 5km in the 1990s.", ["He ran 5 km in the 1990s."]) == []
     assert parts("The operator built 5G masts in Kyiv at 11am with a 4x4 truck and a 3D scanner.", masts) == ["number"]
+    # A formation or a record ("4-3-3", "4-2-3-1") is no quantity and no score: it was read in pieces, as a
+    # score and a count ("you wrote 2; s says 3"), and "3-4-3" passed for "4-3-3".
+    shape = ["Rodgers set his side out in a 4-3-3 and they won 2-0."]
+    assert parts("Rodgers set his side out in a 4-3-3 and they won 2-0.", shape) == []
+    problems = claim_problems("Rodgers set his side out in a 4-4-2 and they won 2-0.", [("s", shape[0])])
+    assert [str(p) for p in problems] == ["identifier: '4-4-2' is not in the cited text"]
+    assert parts("They played 3-4-3 and won 2-0.", ["They played 4-3-3 and won 2-0."]) == ["identifier"]
 
 
 # ----------------------------------------------------------------------------- entities

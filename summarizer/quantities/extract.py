@@ -404,8 +404,8 @@ def _ages(scan: Scan) -> None:
         for m in rx.finditer(scan.text):
             g = m.lastindex or 1
             s, e = m.span(g)
-            if not scan.free(s, e):
-                continue
+            if not scan.free(s, e) or (s >= 2 and scan.text[s - 1] == "/" and scan.text[s - 2].isdigit()):
+                continue  # read, or the fraction of a mixed number ("a 3 1/2-year-old")
             value = word_value(m.group(g))
             if value is None or not 0 < value < 130:
                 continue
@@ -452,6 +452,61 @@ def _fractions(scan: Scan) -> None:
         scan.consume(s, e)
 
 
+# A team's formation ("4-3-3", "4-2-3-1"): no quantity (the verify stage's identifier check reads it whole).
+FORMATION_RE = re.compile(r"(?<![\w.,/-])\d(?:-\d){2,3}(?![\w/-]|[.,]\d)")
+# A season or financial year written with a slash ("2014/15", "2014/2015"), read as "2014-15" is: two years.
+_SEASON_RE = re.compile(r"(?<![\w.,/-])((?:19|20)\d\d)/((?:19|20)?\d\d)(?![\w/-]|[.,]\d)")
+
+
+def _formations(scan: Scan) -> None:
+    if "-" in scan.text:
+        for m in FORMATION_RE.finditer(scan.text):
+            scan.consume(*m.span())
+
+
+def _seasons(scan: Scan) -> None:
+    if "/" not in scan.text:
+        return
+    for m in _SEASON_RE.finditer(scan.text):
+        first, second = int(m.group(1)), int(m.group(2))
+        second += first // 100 * 100 if second < 100 else 0
+        if second != first + 1 or not scan.free(*m.span()):
+            continue
+        scan.emit(m.start(1), m.end(1), float(first), "year", sig=4)
+        scan.emit(m.start(2), m.end(2), float(second), "year", sig=4)
+        scan.consume(*m.span())
+
+
+# A whole number and a fraction: "one and a half", "two-and-a-half", "a million and a half", "2½", "3 1/2".
+_MIXED_RE = re.compile(
+    r"(?i)(?:[ \t]+and[ \t]+|-and-)(?:a|one)[ \t-](half|quarter)\b"
+    r"|(?:[ \t]+and[ \t]+|-and-)(three)[ \t-]quarters\b"
+    r"|[ \t]?([½¼¾])"
+    r"|[ \t]+([13])/([24])(?![\d/])"
+)
+_MIXED_PART = {"half": 0.5, "quarter": 0.25, "three": 0.75, "½": 0.5, "¼": 0.25, "¾": 0.75}
+
+
+def _mixed(text: str, atoms: list[_Atom]) -> list[_Atom]:
+    """Each whole number followed by a fraction grows to take it in ("two and a half years" is 2.5 years, not
+    2): its unit and magnitude are then read after the fraction ("one and a half million" is 1.5 million)."""
+    out: list[_Atom] = []
+    end = -1
+    for a in atoms:
+        if a.start < end:
+            continue  # inside the fraction just read ("3 1/2": the 1)
+        m = _MIXED_RE.match(text, a.end) if not a.ordinal else None
+        if m is not None and (m.group(4) is None or m.group(4) < m.group(5)):
+            part = m.group(1) or m.group(2) or m.group(3)
+            frac = _MIXED_PART[part.lower()] if part else int(m.group(4)) / int(m.group(5))
+            a.value += frac * a.scale
+            a.sig = _sig_of_value(a.value / a.scale)
+            a.end = end = m.end()
+            a.year_like = False
+        out.append(a)
+    return out
+
+
 def _numbers(scan: Scan) -> None:
     """Digits, number words and dozens, with their context: currency, magnitude, unit, hedge, range."""
     text, mask = scan.text, scan.mask
@@ -459,6 +514,8 @@ def _numbers(scan: Scan) -> None:
         (_dozen_atoms(text, mask) if "dozen" in scan.low else []) + _digit_atoms(text, mask) + _word_atoms(text, mask)
     )
     atoms.sort(key=lambda a: a.start)
+    if any(w in scan.low for w in ("half", "quarter", "½", "¼", "¾", "/")):
+        atoms = _mixed(text, atoms)
     i = 0
     while i < len(atoms):
         i = _read_quantity(text, atoms, i, scan.out)
@@ -467,7 +524,8 @@ def _numbers(scan: Scan) -> None:
 # The extraction passes, in order: each masks what it read, so a later pass never reads it again.
 # A new pattern is one function above and one entry here.
 PASSES: tuple[Callable[[Scan], None], ...] = (
-    _times, _times24, _iso_dates, _slash_dates, _month_dates, _few, _vague, _ages, _fractions, _numbers,
+    _times, _times24, _iso_dates, _slash_dates, _month_dates, _few, _vague, _ages, _fractions, _formations, _seasons,
+    _numbers,
 )  # fmt: skip
 
 
@@ -501,7 +559,12 @@ def _read_quantity(text: str, atoms: list[_Atom], i: int, out: list[Quantity]) -
         end = e if a.ordinal else e + 2
         out.append(_mk(text, s, end, a.value, a.value, a.value, "ordinal", None, "exact", a.sig))
         return i + 1
-    if a.is_digits and MATCH_MINUTE_RE.match(text, e) and not HEDGE_RE.search(text, max(0, s - 16), s):
+    if (
+        a.is_digits
+        and a.value.is_integer()
+        and MATCH_MINUTE_RE.match(text, e)
+        and not HEDGE_RE.search(text, max(0, s - 16), s)
+    ):
         # "an 87 minute winner" is the 87th minute of a match, not 87 minutes of play ("a 90-minute match").
         out.append(_mk(text, s, e, a.value, a.value, a.value, "ordinal", None, "exact", a.sig))
         return i + 1
@@ -665,7 +728,9 @@ def readings(q: Quantity) -> tuple[Quantity, ...]:
 _THAN_THE = re.compile(r"(?i)\w+[ \t]+than[ \t]+the\b")
 
 
-_SCORE_RE = re.compile(r"(?<![\d.,])(\d{1,3})[ \t]*[-–][ \t]*(\d{1,3})(?![\d%A-Za-z]|[.,]\d|[ \t]*(?:per\b|%))")
+_SCORE_RE = re.compile(
+    r"(?<![\d.,])(?<!\d-)(\d{1,3})[ \t]*[-–][ \t]*(\d{1,3})(?![\d%A-Za-z]|[.,]\d|-\d|[ \t]*(?:per\b|%))"
+)  # not inside a formation ("4-3-3")
 
 
 @lru_cache(maxsize=16384)
