@@ -15,7 +15,8 @@ The articles are gensim's 300 real ABC news texts, repeated; each copy gets its 
 
 ``--against f5c7930`` instead times this checkout and that commit side by side, alternating (``--repeats``
 rounds), each with its own code and its own benchmark's functions: the pass outside the LLM at every size, and
-the live job's wall / bound up to ``--live-max`` (``--no-against-live``: not). The machine's speed moves the
+the live job's wall / bound up to ``--live-max`` (``--no-against-live``: not; ``--cold``: with no warm-up run
+before it, as a run from the shell is). The machine's speed moves the
 absolute figures by a third or more from one hour to the next; the ratio of two sides measured in turn does not.
 
 ``--workers-compare 40,100,300`` instead times the live job at those sizes with the sending workers
@@ -662,7 +663,8 @@ if mode == "offline":
 else:
     args = argparse.Namespace(concurrency=int(sys.argv[5]), narrative=sys.argv[6] == "1", latency=float(sys.argv[4]))
     with bb.RemoteEndpoint(args.latency) as ep:
-        bb.run_once(paths[:2], ep.base_url, tmp / "warm", tmp / "warm.sqlite3", args)
+        if sys.argv[7:8] != ["1"]:  # --cold: the first run in this process, its lazy imports included
+            bb.run_once(paths[:2], ep.base_url, tmp / "warm", tmp / "warm.sqlite3", args)
         ep.reset()
         code, wall = bb.run_once(paths, ep.base_url, tmp / "out", tmp / "c.sqlite3", args)[:2]
         calls = ep.stats()["calls"]
@@ -687,7 +689,7 @@ def _side(root: Path, mode: str, n: int, args: argparse.Namespace) -> dict[str, 
     import json
 
     cmd = [sys.executable, "-c", _SIDE, str(root), mode, str(n), str(args.latency), str(args.concurrency),
-           "1" if args.narrative else "0"]  # fmt: skip
+           "1" if args.narrative else "0", "1" if args.cold else "0"]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUMMARIZER_MODEL")}
     # Its own templates: the installed package's summarizer.prompts are this checkout's.
     env["SUMMARIZER_PROMPTS"] = str(root / "prompts")
@@ -761,6 +763,8 @@ def main() -> None:
     ap.add_argument("--against", default="", help="a commit to time side by side with this checkout (see against)")
     ap.add_argument("--against-live", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--repeats", type=int, default=3, help="rounds of --against")
+    cold = "--against's live job with no warm-up run: the first run in a fresh process, as from a shell"
+    ap.add_argument("--cold", action="store_true", help=cold)
     args = ap.parse_args()
     if args.plan:
         plan(args.plan, args.window, args.plan_concurrency)

@@ -200,6 +200,7 @@ class CallScope:
     attempt: int = 1
     failures: list[FailedAttempt] = field(default_factory=list)
     holding_slot: bool = False  # an in-flight slot taken for the next HTTP call (LLM.max_in_flight)
+    priority: bool = False  # served before the calls already waiting for a slot (Slots)
     handed: _Handed | None = None  # whether an answer that handed this call its slot waits for it to go out
 
 
@@ -523,10 +524,54 @@ def env_proxy(base_url: str) -> _Proxy:
         return _NO_PROXY
 
 
+class Slots:
+    """``asyncio.Semaphore`` for the calls in flight, but a call asked ``first`` (a story's narrative, the
+    digest: ``structured(priority=True)``) is given the next free slot before the articles already waiting,
+    so story writing asked mid-run does not queue behind every article left (and add a round trip at the
+    end). A released slot is handed straight to the next waiter."""
+
+    def __init__(self, n: int) -> None:
+        import collections
+
+        self._free = n
+        self._waiters: collections.deque[Any] = collections.deque()
+
+    def locked(self) -> bool:
+        return self._free == 0
+
+    async def acquire(self, *, first: bool = False) -> None:
+        import asyncio
+
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        fut = asyncio.get_running_loop().create_future()
+        if first:
+            self._waiters.appendleft(fut)
+        else:
+            self._waiters.append(fut)
+        try:
+            await fut
+        except BaseException:
+            if fut.done() and not fut.cancelled():
+                self.release()  # handed a slot, then cancelled before using it: pass it on
+            else:
+                self._waiters.remove(fut)
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)  # the slot goes to it directly: nobody can take it in between
+                return
+        self._free += 1
+
+
 class _Client(NamedTuple):
     session: Any  # aiohttp.ClientSession
     loop: Any  # the event loop it was made in
-    slots: Any  # asyncio.Semaphore bounding the calls in flight, or None
+    slots: Slots | None  # bounding the calls in flight (max_in_flight), or None
     proxy: _Proxy
 
 
@@ -599,7 +644,7 @@ class LLM:
             # thread of the executor: two thread hops a call, 4-15 loop turns before its request went out.
             trust_env=False,
         )
-        slots = asyncio.Semaphore(self.max_in_flight) if self.max_in_flight else None
+        slots = Slots(self.max_in_flight) if self.max_in_flight else None
         return _Client(session, asyncio.get_running_loop(), slots, env_proxy(self.endpoint.base_url))
 
     def _session(self) -> _Client:
@@ -637,12 +682,13 @@ class LLM:
             scope.handed = await self._acquire(slots)
             scope.holding_slot = True
 
-    async def _acquire(self, slots: Any) -> _Handed:
+    async def _acquire(self, slots: Slots) -> _Handed:
         """A slot; handed over by an answer (whose checks then wait for this call) when it had to wait."""
+        scope = _scope.get()
         waits = slots.locked()
         self._waiting += waits
         try:
-            await slots.acquire()
+            await slots.acquire(first=scope is not None and scope.priority)
         finally:
             self._waiting -= waits
         return _Handed(waits)
@@ -864,8 +910,10 @@ class LLM:
         context: dict[str, Any] | None = None,
         max_reasks: int = 2,
         max_tokens: int | None = None,
+        priority: bool = False,
     ) -> Structured[T]:
         """One structured request with bounded re-asks. Never raises for provider or model failures.
+        ``priority``: its calls take the next free slot before the calls already waiting (story writing).
 
         The re-asks are ours, not instructor's: each one is the original messages, the failed answer and
         our own list of problems (``self._reask``), so no library's exception text, URL or version string
@@ -873,7 +921,7 @@ class LLM:
         """
         import openai
 
-        scope = CallScope(label=label)
+        scope = CallScope(label=label, priority=priority)
         token = _scope.set(scope)
         checking = _validation.set(context)
         ep = self.endpoint

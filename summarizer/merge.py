@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from summarizer.models import (
@@ -326,10 +327,22 @@ class StoryBuilder:
     ``finish`` orders them as :func:`build_stories` always has."""
 
     def __init__(
-        self, articles: Sequence[Article], on_story: Callable[[Story], None] | None = None, *, compose: bool = True
+        self,
+        articles: Sequence[Article],
+        on_story: Callable[[Story], None] | None = None,
+        *,
+        compose: bool = True,
+        top: int = 0,
+        on_top: Callable[[list[Story]], None] | None = None,
+        on_sources_done: Callable[[], None] | None = None,
     ) -> None:
         self._articles = {a.id: a for a in articles}
         self._on_story = on_story  # each story as it is built (write.NarrativeWriter.add)
+        # Once the ``top`` heaviest stories are built, in the order finish() will give them (the digest's:
+        # write.NarrativeWriter.ask_digest); once every story of two or more sources is (.flush).
+        self._top, self._on_top, self._on_sources_done = top, on_top, on_sources_done
+        self._ranked: list[int] = []
+        self._multi_left = 0
         # False: the stories' composed narratives are left to the caller, once it knows which the LLM's
         # narratives replace (pipeline.build_brief composes the rest; a third of a story's CPU, profiled).
         self._compose = compose
@@ -338,26 +351,75 @@ class StoryBuilder:
         self._done: dict[str, tuple[ArticleEvidence, ArticleResult]] = {}
         self._missing: list[int] = []
         self._built: dict[int, Story] = {}
+        self._thread: threading.Thread | None = None  # clustering, from prepare()
+        self._clustered: list[list[list[str]]] = []  # what the thread found
+        self._lock = threading.Lock()  # order() may run in another thread (sending.Senders.run)
+        self._early: list[tuple[ArticleEvidence, ArticleResult]] = []  # added before the groups were in
+
+    def _texts(self) -> list[tuple[str, str]]:
+        return [(aid, a.text[a.body_start :]) for aid, a in self._articles.items()]
+
+    def prepare(self) -> None:
+        """Cluster in a thread from now on (the texts are all it needs): the event loop meanwhile takes the
+        first answers (``add`` holds them until the groups are in) instead of waiting for the clustering and,
+        in a fresh process, sklearn's import (~0.9 s). Only once any worker process is forked."""
+        from summarizer.cluster import cluster_articles
+
+        if self._groups is not None or self._thread is not None:
+            return
+        texts, found = self._texts(), self._clustered
+        self._thread = threading.Thread(
+            target=lambda: found.append(cluster_articles(texts)), name="summarizer-cluster", daemon=True
+        )
+        self._thread.start()
+
+    def _pending(self) -> bool:
+        """The groups are still being found (prepare's thread)."""
+        return self._groups is None and self._thread is not None and self._thread.is_alive()
 
     def _cluster(self) -> list[list[str]]:
         from summarizer.cluster import cluster_articles
 
         if self._groups is None:
-            self._groups = cluster_articles([(aid, a.text[a.body_start :]) for aid, a in self._articles.items()])
-            self._group_of = {aid: g for g, ids in enumerate(self._groups) for aid in ids}
-            self._missing = [len(ids) for ids in self._groups]
+            if self._thread is not None:
+                self._thread.join()
+            with self._lock:
+                if self._groups is None:
+                    # The thread's groups; if it raised, clustering again here raises it where it is seen.
+                    groups = self._clustered[0] if self._clustered else cluster_articles(self._texts())
+                    self._group_of = {aid: g for g, ids in enumerate(groups) for aid in ids}
+                    self._missing = [len(ids) for ids in groups]
+                    weights = [self._weight(ids) for ids in groups]
+                    self._ranked = sorted(range(len(weights)), key=lambda g: -weights[g])  # stable: finish()'s
+                    self._multi_left = sum(len(ids) > 1 for ids in groups)
+                    self._groups = groups  # last: another thread seeing it sees the rest
         return self._groups
 
+    def _weight(self, ids: list[str]) -> float:
+        """The weight a story of these articles gets (``_story``): known from the articles, before any result."""
+        from summarizer.cluster import story_weight
+
+        return story_weight(len(ids), max((d for a in ids if (d := self._articles[a].date)), default=None))
+
     def order(self) -> list[int]:
-        """The articles' positions (as given) story by story, each story where its first article is: run in
-        this order, every story is complete as early as it can be (sending.Senders.run)."""
+        """The articles' positions (as given) story by story, heaviest story first (finish()'s order), each
+        story's articles as given: run in this order (sending.Senders.run), every story is complete as early
+        as it can be, the digest's stories and those worth a narrative first, and a run ends on stories of one
+        source, which no LLM writes (their last answers are not followed by a story-writing call)."""
         groups = self._cluster()
         at = {aid: i for i, aid in enumerate(self._articles)}
-        firsts = sorted(groups, key=lambda ids: min(at[a] for a in ids))
-        return [at[a] for ids in firsts for a in sorted(ids, key=at.__getitem__)]
+        return [at[a] for g in self._ranked for a in sorted(groups[g], key=at.__getitem__)]
 
     def add(self, evidence: ArticleEvidence, result: ArticleResult) -> None:
+        if self._pending():
+            self._early.append((evidence, result))  # built once the groups are in, by a later add or finish
+            return
         groups = self._cluster()
+        while self._early:
+            self._add(*self._early.pop(0), groups)
+        self._add(evidence, result, groups)
+
+    def _add(self, evidence: ArticleEvidence, result: ArticleResult, groups: list[list[str]]) -> None:
         aid = result.article.id
         if aid not in self._group_of or aid in self._done:
             raise ValueError(f"{aid}: not an article of this brief, or added twice")
@@ -369,6 +431,17 @@ class StoryBuilder:
             story.id = f"g{g}"  # until finish() numbers the stories in their order
             if self._on_story is not None:
                 self._on_story(story)
+            self._hooks(len(groups[g]) > 1)
+
+    def _hooks(self, multi: bool) -> None:
+        if self._on_top is not None and self._top > 0 and len(self._ranked) > 1:  # one story: no digest
+            top = [self._built.get(g) for g in self._ranked[: self._top]]
+            if all(top):
+                on_top, self._on_top = self._on_top, None
+                on_top([s for s in top if s is not None])
+        self._multi_left -= multi
+        if multi and self._multi_left == 0 and self._on_sources_done is not None:
+            self._on_sources_done()
 
     def _story(self, group: list[str]) -> Story:
         from summarizer.cluster import story_weight
@@ -408,6 +481,8 @@ class StoryBuilder:
     def finish(self) -> list[Story]:
         """Every story, heaviest first, numbered s1, s2, … (an article never added is left out)."""
         groups = self._cluster()
+        while self._early:
+            self._add(*self._early.pop(0), groups)
         for g, ids in enumerate(groups):
             if g not in self._built:
                 present = [a for a in ids if a in self._done]

@@ -352,7 +352,10 @@ async def build_brief(
         if wanted and budget is None and options.concurrency > 1:
             if progress is not None:
                 progress.started("digest")
-            digest_task = asyncio.ensure_future(write_digest(stories, llm, prompts, cache=cache))
+            # Asked while the last articles were out, once its stories were built (StoryBuilder's on_top).
+            digest_task = writer.digest(stories) if writer is not None else None
+            if digest_task is None:
+                digest_task = asyncio.ensure_future(write_digest(stories, llm, prompts, cache=cache))
         if progress is not None:
             for story in worth:
                 progress.started(story.id)

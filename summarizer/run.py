@@ -83,7 +83,7 @@ def run_brief(req: BriefRequest) -> int:
     from summarizer.pipeline import Options, RunStats, build_brief, segment_and_process
     from summarizer.progress import Progress, progress_enabled
     from summarizer.render import write_brief
-    from summarizer.write import NarrativeWriter
+    from summarizer.write import DIGEST_STORIES, NarrativeWriter
 
     started = time.perf_counter()
     try:
@@ -168,9 +168,17 @@ def run_brief(req: BriefRequest) -> int:
                             else None
                         )
                         # Composed narratives only for the stories no LLM narrative replaces (build_brief).
+                        # The digest is asked once its stories are built, and the last narratives once no
+                        # story of two sources is left to come: neither waits for the run's last answer.
                         builder = StoryBuilder(
-                            loaded.articles, on_story=writer.add if writer else None, compose=not options.narrative
+                            loaded.articles,
+                            on_story=writer.add if writer else None,
+                            compose=not options.narrative,
+                            top=DIGEST_STORIES if writer else 0,
+                            on_top=writer.ask_digest if writer else None,
+                            on_sources_done=writer.flush if writer else None,
                         )
+                        builder.prepare()  # clustered in a thread while the first calls are out
                         if senders is not None:  # worker processes run each article's path
                             docs, results = await senders.run(
                                 list(loaded.articles),

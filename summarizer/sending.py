@@ -95,6 +95,11 @@ class Senders:
     def __init__(self, llm: LLM, prompts: Prompts, options: Options, workers: int | None = None) -> None:
         import multiprocessing
 
+        # The SDK (its error classes; ~0.6 s to import) before the fork: the workers inherit it instead of
+        # each importing it, and this process, which asks the digest and some narratives itself while the
+        # last articles are out, does not import it on its event loop then.
+        import openai  # noqa: F401
+
         n = max(1, min(workers or cores(), options.concurrency))
         # N calls in flight in all: the workers' shares add up to it.
         shares = [options.concurrency // n + (i < options.concurrency % n) for i in range(n)]
@@ -133,8 +138,9 @@ class Senders:
         return sum(w.alive for w in self._workers)
 
     def _spare(self) -> int:
-        """Calls the workers may not have out now: N less each one's share still under way."""
-        return self._n - sum(min(w.credit // 2, len(w.held)) for w in self._workers if w.alive)
+        """Calls the workers may not have out now: N less each one's share still under way (its articles
+        and the narratives it is writing, each one call at a time)."""
+        return self._n - sum(min(w.credit // 2, len(w.held) + len(w.jobs)) for w in self._workers if w.alive)
 
     async def room(self, calls: Callable[[], int]) -> None:
         """Wait until the parent may send one more call beside the ``calls()`` it has out, with N in flight
@@ -297,9 +303,11 @@ class Senders:
         for w in self._workers:
             feed(w)
         if order is not None and pending:
-            # Decided now, not before the first calls: clustering the texts takes a while at 1,000 articles.
+            # Decided now, not before the first calls: clustering the texts takes a while at 1,000 articles
+            # (and sklearn's import ~0.9 s in a fresh process). Off this loop, which takes answers meanwhile.
+            ranked = await asyncio.to_thread(order)
             rest, left_now = [], set(pending)
-            for k in order():
+            for k in ranked:
                 if k in left_now:
                     rest.append(k)
                     left_now.discard(k)

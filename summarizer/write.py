@@ -122,6 +122,7 @@ async def write_cited(
         context={"check": check},
         max_reasks=max_reasks,
         max_tokens=spec.max_tokens,
+        priority=True,  # story writing asked mid-run goes before the articles still waiting for a slot
     )
     rejected = [
         Rejection(
@@ -345,6 +346,7 @@ class NarrativeWriter:
         self._out_now = 0
         self._seen: set[int] = set()
         self.sent_early = 0  # calls that went out before finish()
+        self._digest: tuple[list[Story], Any] | None = None  # the stories it was asked for, and its task
 
     def add(self, story: Story) -> None:
         self._seen.add(id(story))
@@ -368,6 +370,42 @@ class NarrativeWriter:
             for group in full:
                 self._launch(group, early=True)
             self._waiting = [] if full is batches else batches[-1]
+
+    def flush(self) -> None:
+        """Send what is waiting now, not at ``finish``: no story worth a narrative is left to come
+        (``merge.StoryBuilder``'s ``on_sources_done``), so a fuller call would only come after the run."""
+        for group in narrative_batches(self._waiting) if self._waiting else []:
+            self._launch(group, early=True)
+        self._waiting = []
+
+    def ask_digest(self, stories: list[Story]) -> None:
+        """Ask the digest of these stories now (``merge.StoryBuilder``'s ``on_top``: the heaviest ones, all
+        built, in their final order), while other articles are still out; ``digest`` hands it over."""
+        import asyncio
+
+        self.sent_early += 1
+        self._digest = (list(stories), asyncio.ensure_future(self._write_digest(list(stories))))
+
+    async def _write_digest(self, stories: list[Story]) -> Written:
+        if self._room is not None:
+            await self._room(lambda: self._out_now)
+        self._out_now += 1  # no await since room() said yes
+        try:
+            return await write_digest(stories, self.llm, self.prompts, cache=self.cache)
+        finally:
+            self._out_now -= 1
+
+    def digest(self, stories: Sequence[Story]) -> Any:
+        """The task of the digest asked early, if it was asked for the stories a digest of ``stories`` shows
+        (the same, in the same order); else None, and an early one that no longer fits is cancelled."""
+        if self._digest is None:
+            return None
+        asked, task = self._digest
+        self._digest = None
+        if [id(s) for s in asked] == [id(s) for s in stories[:DIGEST_STORIES]]:
+            return task
+        task.cancel()
+        return None
 
     def _launch(self, group: list[_Ask], *, early: bool) -> None:
         import asyncio
@@ -434,6 +472,7 @@ async def write_group(
             response_model=LLMNarratives,
             max_reasks=0,  # our re-ask below carries only the stories that failed
             max_tokens=NARRATIVE_MAX_TOKENS * len(pending),
+            priority=True,  # before the articles still waiting for a slot (llm.Slots)
         )
         usage.add(got.usage)
         if got.transport_failed:

@@ -195,3 +195,46 @@ def test_the_proxy_the_environment_names_is_used(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("NO_PROXY", "llm.invalid")
     assert env_proxy("http://llm.invalid/v1").url is None
     assert env_proxy("http://other.invalid/v1").url is not None
+
+
+def test_story_writing_takes_the_next_free_slot_before_the_waiting_articles() -> None:
+    """llm.Slots: a call asked with priority (a narrative, the digest) is handed the next free slot before
+    the calls already waiting; a waiter cancelled after it was handed one passes it on, none is lost."""
+    import asyncio
+
+    from summarizer.llm import Slots
+
+    async def go() -> list[str]:
+        slots = Slots(1)
+        order: list[str] = []
+        await slots.acquire()  # the one slot is out
+
+        async def call(name: str, *, first: bool = False) -> None:
+            await slots.acquire(first=first)
+            order.append(name)
+            await asyncio.sleep(0)
+            slots.release()
+
+        a1 = asyncio.ensure_future(call("article 1"))
+        a2 = asyncio.ensure_future(call("article 2"))
+        await asyncio.sleep(0)
+        story = asyncio.ensure_future(call("narrative", first=True))
+        await asyncio.sleep(0)
+        assert slots.locked() and order == []
+        slots.release()
+        await asyncio.gather(a1, a2, story)
+        assert order == ["narrative", "article 1", "article 2"]
+
+        # Handed a slot and cancelled before it ran: the slot goes to the next waiter, and back to free.
+        await slots.acquire()
+        gone = asyncio.ensure_future(slots.acquire())
+        after = asyncio.ensure_future(call("after"))
+        await asyncio.sleep(0)
+        slots.release()  # handed to `gone`
+        gone.cancel()
+        await asyncio.gather(after)
+        assert order[-1] == "after" and not slots.locked()
+        await asyncio.wait_for(slots.acquire(), 1)  # free again: no slot was lost
+        return order
+
+    assert asyncio.run(go())[:3] == ["narrative", "article 1", "article 2"]

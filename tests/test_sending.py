@@ -330,6 +330,7 @@ def test_articles_are_handed_out_story_by_story(tmp_path: Path) -> None:
     # order): the articles handed out, in the order they went. And the stories are the same.
     articles = load_inputs([str(p) for p in _interleaved(tmp_path / "more", 3, 6)]).articles
     builder = StoryBuilder(articles)
+    builder.order()  # clustered before the run (Senders.run asks for the order off its loop): no race below
     handed: list[int] = []
 
     with ScriptedEndpoint(well_behaved, latency=0.05) as ep:
@@ -368,6 +369,86 @@ def test_articles_are_handed_out_story_by_story(tmp_path: Path) -> None:
     assert sorted(sorted(s.articles) for s in builder.finish()) == sorted(
         sorted(a.id for a in articles[i::3]) for i in range(3)
     )
+
+
+def test_heaviest_stories_go_first_and_the_hooks_say_when_the_digest_s_stories_are_built(tmp_path: Path) -> None:
+    """StoryBuilder.order puts the stories in finish()'s order (more sources first), so the digest's stories
+    and those worth a narrative are complete first; on_top hands over the digest's stories (the very objects
+    finish() ranks first), on_sources_done says no story of two sources is left to come."""
+    from summarizer.load import load_inputs
+
+    paths = _interleaved(tmp_path, 3, 3)  # e0 e1 e2 three times: drop e0's last two reports, e2's last one
+    kept = [p for p in paths if not p.name.startswith(("c1_e00", "c2_e00", "c2_e02"))]
+    articles = load_inputs([str(p) for p in kept]).articles
+    assert [a.path.rsplit("/", 1)[-1][:6] for a in articles] == ["c0_e00", "c0_e01", "c0_e02", "c1_e01", "c1_e02",
+                                                                  "c2_e01"]  # fmt: skip
+    assert StoryBuilder(articles).order() == [1, 3, 5, 2, 4, 0]  # e1 (3 reports), e2 (2), e0 (1)
+
+    with ScriptedEndpoint(well_behaved) as ep:
+        evidence_json, results, _ = _run(articles, ep.base_url, workers=False)
+    evidence = [ArticleEvidence.model_validate_json(e) for e in evidence_json]
+    events: list[Any] = []
+    builder = StoryBuilder(
+        articles, top=2, on_top=lambda stories: events.append(list(stories)),
+        on_sources_done=lambda: events.append("sources done"),
+    )  # fmt: skip
+    for k in [1, 3, 2, 5]:  # e1 is built on its third report (5); e2 then still lacks one
+        builder.add(evidence[k], results[k])
+    assert events == []
+    builder.add(evidence[4], results[4])  # e2 built: the two heaviest are in, and every story of two sources
+    assert len(events) == 2 and events[1] == "sources done"
+    builder.add(evidence[0], results[0])
+    stories = builder.finish()
+    assert len(events) == 2  # each said once
+    assert [id(s) for s in events[0]] == [id(s) for s in stories[:2]]
+    assert [len(s.articles) for s in stories] == [3, 2, 1]
+
+
+def test_clustering_in_a_thread_holds_the_answers_until_the_groups_are_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """StoryBuilder.prepare: the groups are found in a thread; results added meanwhile are held (the event
+    loop is not blocked on the clustering) and built once they are in: the same stories as without it."""
+    import threading
+
+    from conftest import write_lee
+
+    import summarizer.cluster
+
+    articles = load_inputs_of(_interleaved(tmp_path / "pairs", 2, 2) + write_lee(tmp_path / "singles", 3, start=40))
+    with ScriptedEndpoint(well_behaved) as ep:
+        evidence_json, results, _ = _run(articles, ep.base_url, workers=False)
+    evidence = [ArticleEvidence.model_validate_json(e) for e in evidence_json]
+    plain = StoryBuilder(articles)
+    for ev, res in zip(evidence, results, strict=True):
+        plain.add(ev, res)
+    want = [s.model_dump() for s in plain.finish()]
+
+    go = threading.Event()
+    real = summarizer.cluster.cluster_articles
+
+    def slow(texts: Any) -> Any:
+        assert go.wait(10)
+        return real(texts)
+
+    monkeypatch.setattr(summarizer.cluster, "cluster_articles", slow)
+    built: list[str] = []
+    builder = StoryBuilder(articles, on_story=lambda story: built.append(story.title))
+    builder.prepare()
+    for ev, res in zip(evidence[:-1], results[:-1], strict=True):
+        builder.add(ev, res)  # returns at once: the groups are not in
+    assert built == []
+    go.set()
+    builder.order()  # waits for the groups (as sending.Senders.run does, off its loop)
+    builder.add(evidence[-1], results[-1])  # the groups are in: everything held is built now
+    assert len(built) == len(want)
+    assert [s.model_dump() for s in builder.finish()] == want
+
+
+def load_inputs_of(paths: list[Path]) -> list[Article]:
+    from summarizer.load import load_inputs
+
+    return load_inputs([str(p) for p in paths]).articles
 
 
 def test_story_narratives_are_written_by_the_workers_and_say_the_same(

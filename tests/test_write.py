@@ -182,6 +182,38 @@ def test_narratives_go_out_as_their_stories_are_built_and_say_the_same(
     assert sum(origin == "llm" for _, origin in got.values()) == 3  # the three two-source stories
 
 
+def test_the_digest_and_the_last_narratives_go_out_before_the_last_article_s_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest is asked once its stories are built (the heaviest: merge.StoryBuilder's on_top), and a
+    part-full narratives call once no story of two sources is left to come (on_sources_done): neither
+    waited for the run's last answer, one round trip more at the provider's latency."""
+    monkeypatch.setattr(summarizer.write, "DIGEST_STORIES", 3)  # the digest shows the three two-source stories
+    paths = _mixed(tmp_path)
+    with ScriptedEndpoint(well_behaved, latency=0.2) as ep:
+        req = BriefRequest(
+            inputs=[str(p) for p in paths], out=tmp_path / "early", base_url=ep.base_url,
+            cache_path=tmp_path / "c1.sqlite3", model="scripted", mode="json", concurrency=2, quiet=True,
+            narrative=True,
+        )  # fmt: skip
+        assert run_brief(req) == 0
+        kinds = ["narrative" if is_narrative(r) else "digest" if is_digest(r) else "extract" for r in ep.requests]
+        peak = ep.max_in_flight
+    assert kinds.count("narrative") == 1 and kinds.count("digest") == 1  # three stories in one call (of up to 8)
+    last_extract = len(kinds) - 1 - kinds[::-1].index("extract")
+    assert kinds.index("narrative") < last_extract and kinds.index("digest") < last_extract, kinds
+    assert peak <= 2  # in the run's N
+    early = json.loads((tmp_path / "early" / "brief.json").read_text(encoding="utf-8"))
+    # The same brief as asking both after the last article (one call at a time: no writer, no early asks).
+    with ScriptedEndpoint(well_behaved) as ep:
+        at_end = brief(paths, ep.base_url, tmp_path / "late", tmp_path / "c2.sqlite3")
+    assert (early["digest"], early["digest_origin"]) == (at_end["digest"], at_end["digest_origin"])
+    assert early["digest_origin"] == "llm"
+    assert [(s["articles"], s["summary"]) for s in early["stories"]] == [
+        (s["articles"], s["summary"]) for s in at_end["stories"]
+    ]
+
+
 def test_a_narrative_waits_for_room_beside_the_articles_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """write.NarrativeWriter(room=…): with the sending workers holding N, no narrative call goes out."""
     import asyncio
