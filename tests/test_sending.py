@@ -404,6 +404,23 @@ def test_heaviest_stories_go_first_and_the_hooks_say_when_the_digest_s_stories_a
     assert [len(s.articles) for s in stories] == [3, 2, 1]
 
 
+def test_the_room_left_for_the_parent_s_calls_counts_the_workers_narratives() -> None:
+    """Senders._spare: a worker writing narratives has those calls out too. The digest, asked by the parent
+    in the room left, made 33 calls in flight at N = 32 when only the articles a worker held were counted."""
+    llm = _llm("http://127.0.0.1:9/v1")
+    senders = sending.Senders(llm, Prompts(), Options(concurrency=4, max_reasks=0), workers=2)
+    try:
+        a, b = senders._workers  # shares of 2 each
+        a.held, b.held = {0, 1}, {2}
+        assert senders._spare() == 1
+        b.jobs = {7}  # b writes one narratives call beside its article: N is all out
+        assert senders._spare() == 0
+        a.held, b.held = set(), set()
+        assert senders._spare() == 3
+    finally:
+        senders.close()
+
+
 def test_clustering_in_a_thread_holds_the_answers_until_the_groups_are_in(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
