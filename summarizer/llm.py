@@ -885,6 +885,14 @@ class LLM:
                 error or finish or "",
             )
 
+    def prepare(self, response_model: type[BaseModel]) -> None:
+        """Build now what every structured call for ``response_model`` needs in this endpoint's form (its
+        schema, instructor's wrapper and request fields; the SDK comes with them, ~0.8 s in all): a process
+        forked after this (sending.Senders) inherits them instead of building them on its first call."""
+        schema = schema_of(response_model)
+        mode_name, _ = self.endpoint.profile.structured_request(self.form, schema, response_model.__name__)
+        _asking(_instructor_model(response_model), mode_name)
+
     def messages(self, system: str, user: str) -> list[dict[str, Any]]:
         """A fresh list on every call."""
         if self.endpoint.fold_system:

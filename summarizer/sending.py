@@ -95,10 +95,17 @@ class Senders:
     def __init__(self, llm: LLM, prompts: Prompts, options: Options, workers: int | None = None) -> None:
         import multiprocessing
 
-        # The SDK (its error classes; ~0.6 s to import) before the fork: the workers inherit it instead of
-        # each importing it, and this process, which asks the digest and some narratives itself while the
-        # last articles are out, does not import it on its event loop then.
-        import openai  # noqa: F401
+        # What each worker's first article would load, loaded once here before the fork (inherited, not
+        # loaded by each on the same cores): the SDK and instructor's request machinery for the answers'
+        # schemas, the checks' data. This process, which asks the digest and some narratives itself while
+        # the last articles are out, then does not import the SDK on its event loop either.
+        from summarizer.extract import CheckedExtraction
+        from summarizer.models import LLMNarratives
+        from summarizer.verify import preload
+
+        for model in (CheckedExtraction, LLMNarratives):
+            llm.prepare(model)
+        preload()
 
         n = max(1, min(workers or cores(), options.concurrency))
         # N calls in flight in all: the workers' shares add up to it.

@@ -279,6 +279,15 @@ class SentenceCheck(BaseModel):
         return list(dict.fromkeys(p.part for p in self.problems))
 
 
+def preload() -> None:
+    """Load the checks' data now (pint's units, simplemma's English, countryinfo's demonyms) by checking one
+    sample claim: a process forked after this (sending.Senders) inherits it instead of loading it itself."""
+    check_text(
+        "Scottish police said 5 km of the road, 40% of it, was closed on 20 May.",
+        [("s", "Police in Scotland said 5 km of the road was closed on 20 May; 40% of it.")],
+    )
+
+
 def check_text(
     text: str,
     evidence: Sequence[tuple[str, str]],

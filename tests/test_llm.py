@@ -238,3 +238,27 @@ def test_story_writing_takes_the_next_free_slot_before_the_waiting_articles() ->
         return order
 
     assert asyncio.run(go())[:3] == ["narrative", "article 1", "article 2"]
+
+
+def test_prepare_builds_what_a_call_needs_before_it_is_made() -> None:
+    """LLM.prepare (sending.Senders calls it before forking its workers): instructor's wrapper model and its
+    request fields for the schema are built then, so the first call builds nothing, and sends the same."""
+    from summarizer.llm import _asking, _instructor_model
+
+    class Fresh(BaseModel):  # a model no other test has built
+        model_config = ConfigDict(extra="ignore")
+
+    with ScriptedEndpoint(well_behaved) as ep:
+        llm = LLM(Endpoint(base_url=ep.base_url, model="scripted", forms=("json",)))
+        llm.prepare(Fresh)
+        built = (_instructor_model.cache_info().misses, _asking.cache_info().misses)
+
+        async def go() -> Any:
+            try:
+                return await llm.structured(label="p", system="S", user="U", response_model=Fresh, max_reasks=0)
+            finally:
+                await llm.close()
+
+        got = asyncio.run(go())
+    assert got.value is not None and len(ep.requests) == 1
+    assert (_instructor_model.cache_info().misses, _asking.cache_info().misses) == built
