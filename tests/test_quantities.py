@@ -325,6 +325,18 @@ def test_mixed_numbers() -> None:
     assert figures("open 24/7") == []
 
 
+def test_a_conversion_in_brackets_is_as_hedged_as_its_figure() -> None:
+    # "25cm of snow fell" passed against "up to 10 inches (25cm) of snow": the bracketed 25cm read as exact.
+    snow = "Up to 10 inches (25cm) of snow fell."
+    assert not supported("25cm of snow fell.", snow)
+    assert supported("Up to 25cm of snow fell.", snow) and supported("Up to 10in of snow fell.", snow)
+    assert [q.qualifier for q in extract_quantities("at least 16,000 hectares (40,000 acres)")] == ["at_least"] * 2
+    assert [q.qualifier for q in extract_quantities("more than $3m (£2.4m) was spent")] == ["more_than"] * 2
+    # Only a conversion: another dimension in brackets keeps its own reading, and so does an exact figure's.
+    assert [q.qualifier for q in extract_quantities("about 5 miles (10 minutes) away")] == ["approx", "exact"]
+    assert supported("8 km away", "5 miles (8 km) away")
+
+
 def test_seasons_and_formations() -> None:
     # A season with a slash reads as the same season with a dash: two years ("2014/15" was no figure at all).
     assert (

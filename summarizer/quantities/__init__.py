@@ -23,8 +23,9 @@ Support rules (:func:`check_support`), for a claim quantity against the quantiti
   at the claim's precision (``300`` from ``307``; not ``370`` from ``307``). A hedged claim (``about``) may
   also be within 10%. Units convert through pint; a conversion is accepted when either side rounds to the
   other at that side's precision (``1,000 km`` ⇔ ``620 miles``).
-* an exact claim is never supported by a bound, range, vague or hedged figure (``15 injured`` is not
-  supported by ``at least 15 injured``; ``60 units`` is not supported by ``about 60 units``).
+* an exact claim is never supported by a bound, range or vague figure (``15 injured`` is not supported by
+  ``at least 15 injured``); "about" is no bound (``60 units`` restates ``about 60 units``). A conversion in
+  brackets is as hedged as the figure it converts (``up to 10 inches (25cm)``: the 25cm is a bound too).
 * a bound, range or vague claim is supported when the evidence's interval lies inside the claim's interval
   (``at least 10`` ⊇ ``15``; ``at least 15`` ⊇ ``at least 15``; ``hundreds`` ⊇ ``307``).
 * years, dates, times and ordinals must match exactly (``2023`` is not ``2022``).

@@ -5,6 +5,7 @@ Adding a pattern (fractions, "two-thirds of voters", were the last) is one funct
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -535,7 +536,34 @@ def extract_quantities(text: str) -> list[Quantity]:
     for read in PASSES:
         read(scan)
     scan.out.sort(key=lambda q: q.start)
+    if "(" in text:
+        _hedge_conversions(scan)
     return scan.out
+
+
+_OPEN_PAREN = re.compile(r"[ \t]*\([ \t]*")
+_CLOSE_PAREN = re.compile(r"[ \t]*\)")
+
+
+def _hedge_conversions(scan: Scan) -> None:
+    """A conversion in brackets says its figure as hedged as the one it converts: in "up to 10 inches (25cm)"
+    and "at least 16,000 hectares (40,000 acres)" the second figure is a bound too, so "25cm of snow" is not
+    supported by it (it was, as an exact 25cm). Measures of one dimension, or money, only."""
+    text = scan.text
+    for a, b in itertools.pairwise(scan.out):
+        if a.qualifier == "exact" or b.qualifier != "exact" or a.kind != b.kind or a.kind not in ("measure", "money"):
+            continue
+        if _OPEN_PAREN.fullmatch(text, a.end, b.start) is None or _CLOSE_PAREN.match(text, b.end) is None:
+            continue
+        if a.kind == "measure" and (a.unit is None or b.unit is None or unit_info(a.unit)[2] != unit_info(b.unit)[2]):
+            continue
+        if a.value <= 0:
+            continue
+        lo = a.low / a.value if a.low not in (0.0, INF) else a.low
+        hi = a.high / a.value if a.high not in (0.0, INF) else a.high
+        b.qualifier = a.qualifier
+        b.low = b.value * lo if lo not in (0.0, INF) else lo
+        b.high = b.value * hi if hi not in (0.0, INF) else hi
 
 
 def word_value(token: str) -> float | None:
