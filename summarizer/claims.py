@@ -291,6 +291,37 @@ def negation_problems(claim: str, cited: str, context: str = "", items: Sequence
     return []
 
 
+# ----------------------------------------------------------------------------- casualties
+
+# Who died and who was hurt: news's most dangerous swap ("has died" where the sentence says "was seriously
+# injured"), and a word apart, so a deterministic check can see it. Lemmas (text.lemma).
+_DEATH = wordset("die dead death kill fatal fatally fatality drown deceased slay slain")
+_HURT = wordset("injure injury wound hurt")
+
+
+def _casualty_words(text: str) -> tuple[list[str], list[str]]:
+    """(the death words of ``text``, its injury words), as written."""
+    toks = _TOKEN.findall(text)
+    return [t for t in toks if lemma(t) in _DEATH], [t for t in toks if lemma(t) in _HURT]
+
+
+def casualty_problems(claim: str, cited: str) -> list[str]:
+    """A death the cited text tells as an injury, or an injury it tells as a death: the claim's casualty
+    words of one kind where the cited text has only the other. A negated claim ("no one was killed") is the
+    negation check's."""
+    if _negation(claim):
+        return []
+    died, hurt = _casualty_words(claim)
+    if not died and not hurt:
+        return []
+    cited_died, cited_hurt = _casualty_words(cited)
+    if died and cited_hurt and not cited_died:
+        return [f"the claim says {died[0]!r}; the cited text says {cited_hurt[0]!r}, not that anyone died"]
+    if hurt and not died and cited_died and not cited_hurt:
+        return [f"the claim says {hurt[0]!r}; the cited text says {cited_died[0]!r}"]
+    return []
+
+
 # ----------------------------------------------------------------------------- modality
 
 # Possibility, report, allegation or intent; lower case only ("May" is also a month). "would" is left out: in

@@ -245,6 +245,25 @@ def test_negation() -> None:
     ]
 
 
+def test_casualty_who_died_and_who_was_hurt() -> None:
+    """Real XSum: "A 25-year-old man has died after being shot in the chest" passed against "a 25-year-old man
+    was seriously injured when he was shot"; its words were otherwise there."""
+    shot = ["On Monday, a 25-year-old man was seriously injured when he was shot in the street in Sheffield."]
+    assert parts("A 25-year-old man was seriously injured after being shot in Sheffield.", shot) == []
+    problems = claim_problems("A 25-year-old man has died after being shot in Sheffield.", [("s", shot[0])])
+    assert [str(p) for p in problems] == [
+        "casualty: the claim says 'died'; the cited text says 'injured', not that anyone died"
+    ]
+    killed = ["The attack on the market killed two people on Monday."]
+    assert parts("The attack on the market killed two people on Monday.", killed) == []
+    assert parts("The attack on the market wounded two people on Monday.", killed) == ["casualty"]
+    # Both told, or a negated death (the negation check's), or none: nothing to say.
+    both = ["The blast killed two people and injured five on Monday."]
+    assert parts("The blast injured five people and killed two on Monday.", both) == []
+    assert "casualty" not in parts("No one was killed, but five were injured in the blast.", ["Five were injured."])
+    assert parts("He died of his injuries in hospital.", ["He died in hospital of his injuries."]) == []
+
+
 def test_a_negative_subject_of_a_comparative_is_a_superlative() -> None:
     """Real CNN/DailyMail: "no-one has invested more in Thiago than Guardiola" was read as negating "invested"."""
     cited = ["And no-one has invested more in Thiago than Guardiola, which is why United had no chance of signing him."]
@@ -644,7 +663,7 @@ def test_every_sentence_passes_its_own_checks() -> None:
     from summarizer.verify import _body, _memo, number_problems
 
     texts = [AP.read_text(encoding="utf-8"), BBC.read_text(encoding="utf-8"), *lee_corpus()]
-    whole, aligned = ["identifier", "entity", "content"], ["negation", "modality", "attribution", "role"]
+    whole, aligned = ["identifier", "entity", "content"], ["negation", "casualty", "modality", "attribution", "role"]
     checked = 0
     for text in texts:
         d = _lee_doc(text)
