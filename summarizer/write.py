@@ -25,6 +25,8 @@ from summarizer.models import BriefFact, LLMDigest, LLMNarratives, Rejection, St
 from summarizer.templates import Prompts
 
 if TYPE_CHECKING:
+    import asyncio
+
     from summarizer.cache import ResultCache
     from summarizer.llm import LLM
 
@@ -346,7 +348,7 @@ class NarrativeWriter:
         self._out_now = 0
         self._seen: set[int] = set()
         self.sent_early = 0  # calls that went out before finish()
-        self._digest: tuple[list[Story], Any] | None = None  # the stories it was asked for, and its task
+        self._digest: tuple[list[Story], asyncio.Task[Written]] | None = None  # asked for which stories, its task
 
     def add(self, story: Story) -> None:
         self._seen.add(id(story))
@@ -395,7 +397,7 @@ class NarrativeWriter:
         finally:
             self._out_now -= 1
 
-    def digest(self, stories: Sequence[Story]) -> Any:
+    def digest(self, stories: Sequence[Story]) -> asyncio.Task[Written] | None:
         """The task of the digest asked early, if it was asked for the stories a digest of ``stories`` shows
         (the same, in the same order); else None, and an early one that no longer fits is cancelled."""
         if self._digest is None:
