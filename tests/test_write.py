@@ -156,11 +156,9 @@ def _mixed(tmp_path: Path) -> list[Path]:
     return two_sources_each(tmp_path / "pairs", 3) + write_lee(tmp_path / "singles", 6, start=20)
 
 
-def test_narratives_go_out_as_their_stories_are_built_and_say_the_same(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(summarizer.write, "NARRATIVE_BATCH", 1)  # a call per story, so none waits for others
-    paths = _mixed(tmp_path)
+def _run_early(paths: list[Path], tmp_path: Path) -> tuple[list[str], int, dict[str, Any]]:
+    """A concurrent run (N = 2, 200 ms a call) with LLM narratives: each request's kind in the order they
+    arrived, the peak in flight, and the brief."""
     with ScriptedEndpoint(well_behaved, latency=0.2) as ep:
         req = BriefRequest(
             inputs=[str(p) for p in paths], out=tmp_path / "early", base_url=ep.base_url,
@@ -169,7 +167,16 @@ def test_narratives_go_out_as_their_stories_are_built_and_say_the_same(
         )  # fmt: skip
         assert run_brief(req) == 0
         kinds = ["narrative" if is_narrative(r) else "digest" if is_digest(r) else "extract" for r in ep.requests]
-    early = json.loads((tmp_path / "early" / "brief.json").read_text(encoding="utf-8"))
+        peak = ep.max_in_flight
+    return kinds, peak, json.loads((tmp_path / "early" / "brief.json").read_text(encoding="utf-8"))
+
+
+def test_narratives_go_out_as_their_stories_are_built_and_say_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(summarizer.write, "NARRATIVE_BATCH", 1)  # a call per story, so none waits for others
+    paths = _mixed(tmp_path)
+    kinds, _, early = _run_early(paths, tmp_path)
     first_narrative = kinds.index("narrative")
     last_extract = len(kinds) - 1 - kinds[::-1].index("extract")
     assert first_narrative < last_extract, "no narrative went out before the last article's call"
@@ -190,20 +197,11 @@ def test_the_digest_and_the_last_narratives_go_out_before_the_last_article_s_cal
     waited for the run's last answer, one round trip more at the provider's latency."""
     monkeypatch.setattr(summarizer.write, "DIGEST_STORIES", 3)  # the digest shows the three two-source stories
     paths = _mixed(tmp_path)
-    with ScriptedEndpoint(well_behaved, latency=0.2) as ep:
-        req = BriefRequest(
-            inputs=[str(p) for p in paths], out=tmp_path / "early", base_url=ep.base_url,
-            cache_path=tmp_path / "c1.sqlite3", model="scripted", mode="json", concurrency=2, quiet=True,
-            narrative=True,
-        )  # fmt: skip
-        assert run_brief(req) == 0
-        kinds = ["narrative" if is_narrative(r) else "digest" if is_digest(r) else "extract" for r in ep.requests]
-        peak = ep.max_in_flight
+    kinds, peak, early = _run_early(paths, tmp_path)
     assert kinds.count("narrative") == 1 and kinds.count("digest") == 1  # three stories in one call (of up to 8)
     last_extract = len(kinds) - 1 - kinds[::-1].index("extract")
     assert kinds.index("narrative") < last_extract and kinds.index("digest") < last_extract, kinds
     assert peak <= 2  # in the run's N
-    early = json.loads((tmp_path / "early" / "brief.json").read_text(encoding="utf-8"))
     # The same brief as asking both after the last article (one call at a time: no writer, no early asks).
     with ScriptedEndpoint(well_behaved) as ep:
         at_end = brief(paths, ep.base_url, tmp_path / "late", tmp_path / "c2.sqlite3")
