@@ -300,8 +300,8 @@ def check_text(
 ) -> list[SentenceCheck]:
     """A text that cites no sentence (a headline, a summary) against a whole source, sentence by sentence.
 
-    Numbers, names and content are checked against every evidence item; negation, modality and speaker
-    against the items the sentence is closest to, as if it had cited them.
+    Numbers, names and content are checked against every evidence item; negation, casualties, modality,
+    speaker and roles against the items the sentence is closest to, as if it had cited them.
     """
     if split is None:
         split = _sentence_spans
