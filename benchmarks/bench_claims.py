@@ -281,11 +281,11 @@ def report(res: dict[str, Any]) -> None:
     print("\ncontent threshold (share of a claim's content lemmas in its cited sentences), new verifier:")
     n_ok = sum(c for c, _, _, _ in res["sweep"])
     n_err = sum(e for _, e, _, _ in res["sweep"])
-    for t in (0.0, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.72, 0.74, 0.75, 0.8):
+    for t in (0.0, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.705, 0.72, 0.74, 0.75, 0.8):
         kept = sum(c and o and sh >= t for c, _, o, sh in res["sweep"])
         caught = sum(e and not (o and sh >= t) for _, e, o, sh in res["sweep"])
         mark = "  <- MIN_WORD_SUPPORT" if abs(t - MIN_WORD_SUPPORT) < 1e-9 else ""
-        print(f"  {t:.2f}: yield {pct(kept, n_ok)}  catch {pct(caught, n_err)}{mark}")
+        print(f"  {t:.3f}: yield {pct(kept, n_ok)}  catch {pct(caught, n_err)}{mark}")
     if res["reasons"]:
         print("\nwhy correct sentences were rejected (new):", dict(res["reasons"].most_common(8)))
     for ex in res["examples"]:

@@ -557,3 +557,46 @@ def role_problems(claim: str, cited: Sequence[str]) -> list[str]:
                 f"the cited text {' '.join(b)!r} … {v} … {' '.join(a)!r}"
             ]
     return []
+
+
+# A person's age where it is bound to the name: "Abdelkrim Elmezayen, 8," and "the 13-year-old brother,
+# identified as Abdelkrim Elmezayen" (a name right after "N-year-old" and up to three lower-case words).
+_AGED_NAME = r"((?:[A-Z][a-z'’-]+[ \t]+){0,2}[A-Z][a-z'’-]+)"
+_AGE_WORD = r"(\d{1,3}|[a-z]+(?:-[a-z]+)?)"
+_YEAR_OLD = _AGE_WORD + r"[ \t]*-[ \t]*year[ \t]*-[ \t]*old"
+# The words between an age and its name: no preposition ("a 25-year-old man from Sheffield" ages no city).
+_BETWEEN = r"(?:(?!(?:from|in|of|at|on|to|for|with|and|or)\b)[a-z]+[ \t]+){0,3}?"
+_AGE_BINDINGS = (
+    (re.compile(_AGED_NAME + r",[ \t]+" + _AGE_WORD + r","), 1, 2),
+    (re.compile(_YEAR_OLD + r"[ \t]+" + _BETWEEN + _AGED_NAME), 2, 1),
+    (re.compile(_YEAR_OLD + r"[^.]{0,40}?\bidentified[ \t]+as[ \t]+" + _AGED_NAME), 2, 1),
+)
+
+
+def _ages_of(text: str) -> dict[str, set[float]]:
+    """Surname -> the ages ``text`` binds to it."""
+    from summarizer.quantities.extract import word_value
+
+    out: dict[str, set[float]] = {}
+    if "year" not in text and "," not in text:
+        return out
+    for rx, name_at, age_at in _AGE_BINDINGS:
+        for m in rx.finditer(text):
+            age = word_value(m.group(age_at))
+            if age is not None and 0 < age < 120:
+                out.setdefault(m.group(name_at).split()[-1], set()).add(age)
+    return out
+
+
+def age_problems(claim: str, cited: str) -> list[str]:
+    """An age given to the wrong person: the claim binds an age to a name the cited text binds only other
+    ages to ("Abdelkrim Elmezayen, 8," where Abdelkrim is the 13-year-old and the eight-year-old his brother)."""
+    claimed = _ages_of(claim)
+    if not claimed:
+        return []
+    stated = _ages_of(cited)
+    for name, ages in claimed.items():
+        if name in stated and not ages & stated[name]:
+            said = ", ".join(f"{a:g}" for a in sorted(stated[name]))
+            return [f"the claim makes {name} {', '.join(f'{a:g}' for a in sorted(ages))}; the cited text says {said}"]
+    return []

@@ -264,6 +264,25 @@ def test_casualty_who_died_and_who_was_hurt() -> None:
     assert parts("He died of his injuries in hospital.", ["He died in hospital of his injuries."]) == []
 
 
+def test_an_age_given_to_the_wrong_person() -> None:
+    """Real CNN/DailyMail: "Abdelkrim Elmezayen, 8, and his 13-year-old brother died" passed against "His
+    13-year-old brother, identified as Abdelkrim Elmezayen, …" and "An eight-year-old boy has died": each
+    figure was stated, by another person."""
+    cited = [
+        "His 13-year-old brother, identified as Abdelkrim Elmezayen, was pulled dead from the water.",
+        "An eight-year-old boy has died a day after the car went into a harbor.",
+    ]
+    assert parts("Abdelkrim Elmezayen, 13, was pulled dead from the water.", cited) == []
+    evidence = [(f"s{i}", t) for i, t in enumerate(cited)]
+    problems = claim_problems("Abdelkrim Elmezayen, 8, was pulled dead from the water.", evidence)
+    assert [str(p) for p in problems] == ["role: the claim makes Elmezayen 8; the cited text says 13"]
+    # An age and a place are not bound ("a 25-year-old man from Sheffield"), nor a name the text gives no age.
+    assert "role" not in parts(
+        "A 25-year-old man from Sheffield was hurt.", ["A 30-year-old man from Sheffield was hurt."]
+    )
+    assert parts("Pippa Smith, 22, was hurt.", ["Pippa Smith was hurt, aged 22."]) == []
+
+
 def test_a_negative_subject_of_a_comparative_is_a_superlative() -> None:
     """Real CNN/DailyMail: "no-one has invested more in Thiago than Guardiola" was read as negating "invested"."""
     cited = ["And no-one has invested more in Thiago than Guardiola, which is why United had no chance of signing him."]
