@@ -560,31 +560,33 @@ def role_problems(claim: str, cited: Sequence[str]) -> list[str]:
 
 
 # A person's age where it is bound to the name: "Abdelkrim Elmezayen, 8," and "the 13-year-old brother,
-# identified as Abdelkrim Elmezayen" (a name right after "N-year-old" and up to three lower-case words).
+# identified as Abdelkrim Elmezayen" (a name right after "N-year-old" and up to three lower-case words). The
+# ages are the number check's own (quantities: unit "age"); only the name they are bound to is read here.
 _AGED_NAME = r"((?:[A-Z][a-z'’-]+[ \t]+){0,2}[A-Z][a-z'’-]+)"
-_AGE_WORD = r"(\d{1,3}|[a-z]+(?:-[a-z]+)?)"
-_YEAR_OLD = _AGE_WORD + r"[ \t]*-[ \t]*year[ \t]*-[ \t]*old"
-# The words between an age and its name: no preposition ("a 25-year-old man from Sheffield" ages no city).
-_BETWEEN = r"(?:(?!(?:from|in|of|at|on|to|for|with|and|or)\b)[a-z]+[ \t]+){0,3}?"
-_AGE_BINDINGS = (
-    (re.compile(_AGED_NAME + r",[ \t]+" + _AGE_WORD + r","), 1, 2),
-    (re.compile(_YEAR_OLD + r"[ \t]+" + _BETWEEN + _AGED_NAME), 2, 1),
-    (re.compile(_YEAR_OLD + r"[^.]{0,40}?\bidentified[ \t]+as[ \t]+" + _AGED_NAME), 2, 1),
-)
+_NAME_THEN_AGE = re.compile(_AGED_NAME + r",[ \t]+$")  # before an age in apposition
+# After "N-year-old": no preposition between ("a 25-year-old man from Sheffield" ages no city).
+_AGE_THEN_NAME = re.compile(
+    r"[ \t]+(?:(?!(?:from|in|of|at|on|to|for|with|and|or)\b)[a-z]+[ \t]+){0,3}?" + _AGED_NAME
+    + r"|[^.]{0,40}?\bidentified[ \t]+as[ \t]+" + _AGED_NAME
+)  # fmt: skip
 
 
 def _ages_of(text: str) -> dict[str, set[float]]:
     """Surname -> the ages ``text`` binds to it."""
-    from summarizer.quantities.extract import word_value
+    from summarizer.quantities import cached_quantities
 
     out: dict[str, set[float]] = {}
-    if "year" not in text and "," not in text:
-        return out
-    for rx, name_at, age_at in _AGE_BINDINGS:
-        for m in rx.finditer(text):
-            age = word_value(m.group(age_at))
-            if age is not None and 0 < age < 120:
-                out.setdefault(m.group(name_at).split()[-1], set()).add(age)
+    for q in cached_quantities(text):
+        if q.unit != "age":
+            continue
+        if q.text.endswith("old"):  # "13-year-old": the name after
+            m = _AGE_THEN_NAME.match(text, q.end) if "-" in q.text else None
+            name = (m.group(1) or m.group(2)) if m else None
+        else:  # ", 8,": the name before ("aged 22" binds none)
+            m = _NAME_THEN_AGE.search(text, max(0, q.start - 80), q.start) if text[q.end : q.end + 1] == "," else None
+            name = m.group(1) if m and not q.text.startswith("aged") else None
+        if name is not None:
+            out.setdefault(name.split()[-1], set()).add(q.value)
     return out
 
 
