@@ -415,9 +415,14 @@ class StoryBuilder:
             self._early.append((evidence, result))  # built once the groups are in, by a later add or finish
             return
         groups = self._cluster()
-        while self._early:
-            self._add(*self._early.pop(0), groups)
+        self._add_early(groups)
         self._add(evidence, result, groups)
+
+    def _add_early(self, groups: list[list[str]]) -> None:
+        """The results held while the groups were being found, in the order they came."""
+        early, self._early = self._early, []
+        for evidence, result in early:
+            self._add(evidence, result, groups)
 
     def _add(self, evidence: ArticleEvidence, result: ArticleResult, groups: list[list[str]]) -> None:
         aid = result.article.id
@@ -481,8 +486,7 @@ class StoryBuilder:
     def finish(self) -> list[Story]:
         """Every story, heaviest first, numbered s1, s2, … (an article never added is left out)."""
         groups = self._cluster()
-        while self._early:
-            self._add(*self._early.pop(0), groups)
+        self._add_early(groups)
         for g, ids in enumerate(groups):
             if g not in self._built:
                 present = [a for a in ids if a in self._done]

@@ -115,9 +115,10 @@ def _digit_idents(claim: str) -> Iterator[tuple[str, re.Pattern[str]]]:
 def identifier_problems(claim: str, evidence: str) -> list[Problem]:
     unknown = [m.group(0) for m in _IDENT.finditer(claim) if m.group(0).lower() not in _idents(evidence)]
     unknown += [token for token, pattern in _digit_idents(claim) if not pattern.search(evidence)]
-    if "-" in claim:  # a formation or a record ("4-3-3"): no quantity, as checkable (where it is written)
-        formations = FORMATION_RE.findall(claim)
-        unknown += [f for f in formations if f not in FORMATION_RE.findall(evidence)] if formations else []
+    if "-" in claim and (formations := FORMATION_RE.findall(claim)):
+        # A formation or a record ("4-3-3"): no quantity, as checkable (where it is written).
+        stated = set(FORMATION_RE.findall(evidence))
+        unknown += [f for f in formations if f not in stated]
     # A score ("3-2") is no quantity, but it is just as checkable: the evidence must give it (either way round).
     # (The evidence, a whole article for a headline, is read for scores only when the claim gives one.)
     claimed = scores(claim)

@@ -12,10 +12,11 @@ the stories whose narrative failed. The digest goes ``write_cited``: one text, r
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
@@ -373,11 +374,11 @@ class NarrativeWriter:
                 self._launch(group, early=True)
             self._waiting = [] if full is batches else batches[-1]
 
-    def flush(self) -> None:
+    def flush(self, *, early: bool = True) -> None:
         """Send what is waiting now, not at ``finish``: no story worth a narrative is left to come
         (``merge.StoryBuilder``'s ``on_sources_done``), so a fuller call would only come after the run."""
         for group in narrative_batches(self._waiting) if self._waiting else []:
-            self._launch(group, early=True)
+            self._launch(group, early=early)
         self._waiting = []
 
     def ask_digest(self, stories: list[Story]) -> None:
@@ -389,11 +390,17 @@ class NarrativeWriter:
         self._digest = (list(stories), asyncio.ensure_future(self._write_digest(list(stories))))
 
     async def _write_digest(self, stories: list[Story]) -> Written:
+        async with self._calling():
+            return await write_digest(stories, self.llm, self.prompts, cache=self.cache)
+
+    @contextlib.asynccontextmanager
+    async def _calling(self) -> AsyncIterator[None]:
+        """One call of this process's own: once ``room`` lets it out beside the others it has out."""
         if self._room is not None:
-            await self._room(lambda: self._out_now)
+            await self._room(lambda: self._out_now)  # re-read on each wake: another call may have gone
         self._out_now += 1  # no await since room() said yes
         try:
-            return await write_digest(stories, self.llm, self.prompts, cache=self.cache)
+            yield
         finally:
             self._out_now -= 1
 
@@ -422,13 +429,8 @@ class NarrativeWriter:
                 _settle(a, written.get(a.tag) or Written(text=None, rejected=a.rejected), self.out, self.cache)
             self.out.usage.add(usage)
             return
-        if self._room is not None:
-            await self._room(lambda: self._out_now)  # re-read on each wake: another call may have gone
-        self._out_now += 1  # no await since room() said yes
-        try:
+        async with self._calling():
             usage = await write_group(group, self.llm, self.prompts, self.max_reasks, self.out, self.cache)
-        finally:
-            self._out_now -= 1
         self.out.usage.add(usage)
 
     async def finish(self, stories: Sequence[Story]) -> Narratives:
@@ -441,9 +443,7 @@ class NarrativeWriter:
         for story in stories:
             if id(story) not in self._seen:
                 self.add(story)
-        for group in narrative_batches(self._waiting) if self._waiting else []:
-            self._launch(group, early=False)
-        self._waiting = []
+        self.flush(early=False)
         if self._tasks:
             await asyncio.gather(*self._tasks)
         final = Narratives(usage=self.out.usage)
