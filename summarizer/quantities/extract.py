@@ -559,11 +559,9 @@ def _hedge_conversions(scan: Scan) -> None:
             continue
         if a.value <= 0:
             continue
-        lo = a.low / a.value if a.low not in (0.0, INF) else a.low
-        hi = a.high / a.value if a.high not in (0.0, INF) else a.high
+        ratio = b.value / a.value  # the bounds scale as the figures do; an open end (0, inf) stays open
         b.qualifier = a.qualifier
-        b.low = b.value * lo if lo not in (0.0, INF) else lo
-        b.high = b.value * hi if hi not in (0.0, INF) else hi
+        b.low, b.high = (x * ratio if x not in (0.0, INF) else x for x in (a.low, a.high))
 
 
 def word_value(token: str) -> float | None:
